@@ -1,0 +1,67 @@
+"""boto3 clients for a run: one per service and region, adaptive retries, calls counted.
+
+Resolution is boto3's own (profile, environment, AWS_ENDPOINT_URL ...); we only add
+retry mode, a connection pool sized for our thread pool, and a counter of API calls so
+tests and benchmarks can hold us to our call budget.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+PRICING_REGION = "us-east-1"  # the Price List API answers in a few regions only
+
+
+class Clients:
+    def __init__(self, session: boto3.session.Session | None = None, *, max_workers: int = 8,
+                 connect_timeout: float = 5, read_timeout: float = 30) -> None:
+        self.session = session or boto3.session.Session()
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str | None], Any] = {}
+        self._config = Config(
+            retries={"mode": "adaptive", "max_attempts": 10},
+            max_pool_connections=max(10, max_workers * 2),
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
+
+    @property
+    def default_region(self) -> str | None:
+        return self.session.region_name
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._cache:
+                client = self.session.client(service, region_name=region, config=self._config)
+                client.meta.events.register("before-call", self._count)
+                self._cache[key] = client
+            return self._cache[key]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def sagemaker(self, region: str) -> Any:
+        return self.client("sagemaker", region)
+
+    def cloudwatch(self, region: str) -> Any:
+        return self.client("cloudwatch", region)
+
+    def autoscaling(self, region: str) -> Any:
+        return self.client("application-autoscaling", region)
+
+    def sns(self, region: str | None = None) -> Any:
+        return self.client("sns", region)
+
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    def pricing(self) -> Any:
+        return self.client("pricing", PRICING_REGION)

@@ -1,0 +1,171 @@
+"""The nouns of a run: what inventory found, what metrics said, what we concluded.
+
+Plain dataclasses with no AWS calls, so scoring, policy and rendering stay pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    IDLE = "idle"
+    UNDERUSED = "underused"
+    ACTIVE = "active"
+    TOO_NEW = "too-new"
+    NOT_IN_SERVICE = "not-in-service"
+    NO_IDLE_COST = "no-idle-cost"
+    UNKNOWN = "unknown"
+
+
+class Action(StrEnum):
+    NONE = "none"
+    MARK = "mark"
+    UNMARK = "unmark"
+    DELETE = "delete"
+    SCALE_DOWN = "scale-down"
+
+
+DESTRUCTIVE_ACTIONS = (Action.DELETE, Action.SCALE_DOWN)
+
+
+# --- inventory ----------------------------------------------------------------------------
+
+@dataclass
+class Variant:
+    name: str
+    instance_type: str | None = None
+    instance_count: int | None = None
+    desired_instance_count: int | None = None
+    serverless: bool = False
+    min_instance_count: int | None = None  # managed instance scaling floor, when enabled
+
+    @property
+    def billed_instances(self) -> int:
+        """Instances that bill by the hour (serverless bills per request, so none)."""
+        return 0 if self.serverless else int(self.instance_count or 0)
+
+
+@dataclass
+class Component:
+    """An inference component hosted on an endpoint."""
+
+    name: str
+    endpoint_name: str
+    variant_name: str | None = None
+    status: str = "InService"
+    copy_count: int | None = None
+
+
+@dataclass
+class ScalingTarget:
+    """An Application Auto Scaling target on one variant (or inference component)."""
+
+    resource_id: str
+    dimension: str
+    min_capacity: int
+    max_capacity: int
+    invocations_per_instance_per_minute: float | None = None  # from a target-tracking policy
+
+
+@dataclass
+class Endpoint:
+    name: str
+    region: str
+    status: str
+    created: datetime
+    arn: str = ""
+    last_modified: datetime | None = None
+    config_name: str | None = None
+    variants: list[Variant] = field(default_factory=list)
+    components: list[Component] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    scaling: dict[str, ScalingTarget] = field(default_factory=dict)  # by variant name
+    asynchronous: bool = False
+    described: bool = False  # DescribeEndpoint(+Config) and tags were read
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+@dataclass
+class Usage:
+    """Traffic of one variant or component, as CloudWatch reported it."""
+
+    invocations: float = 0.0  # sum over the lookback window
+    active_hours: int = 0  # hours in the window with at least one invocation
+    peak_hourly: float = 0.0  # busiest hour in the window
+    last_invocation: datetime | None = None  # newest period with invocations, within last_used_days
+    max_utilization_pct: float | None = None  # peak CPU or GPU utilisation in the window
+
+
+@dataclass
+class EndpointUsage:
+    variants: dict[str, Usage] = field(default_factory=dict)
+    components: dict[str, Usage] = field(default_factory=dict)
+    error: str | None = None  # set when the metrics could not be read: the verdict is unknown
+
+
+# --- conclusions --------------------------------------------------------------------------
+
+@dataclass
+class VariantFinding:
+    name: str
+    instance_type: str | None
+    instance_count: int | None
+    invocations: float
+    verdict: Verdict
+    monthly_cost_usd: float | None = None
+    advice: str | None = None
+
+
+@dataclass
+class Finding:
+    name: str
+    region: str
+    status: str
+    created: datetime
+    verdict: Verdict
+    score: int
+    reason: str
+    last_invocation: datetime | None = None
+    invocations: float = 0.0
+    variants: list[VariantFinding] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)
+    monthly_cost_usd: float | None = None
+    reclaimable_usd: float = 0.0
+    price_source: str | None = None
+    reclaim_tag: str | None = None  # the owner's opt-in, when valid
+    idle_since: date | None = None  # our grace-period mark, when present
+    advice: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    action: Action = Action.NONE
+    action_result: str | None = None
+    action_reason: str | None = None
+    reclaim_on: date | None = None
+    endpoint: Endpoint | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class RegionError:
+    region: str
+    operation: str
+    message: str
+
+
+@dataclass
+class Report:
+    generated_at: datetime
+    lookback_days: int
+    regions: list[str]
+    dry_run: bool
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[RegionError] = field(default_factory=list)
+    ignored: int = 0
+    api_calls: dict[str, int] = field(default_factory=dict)
+    report_location: str | None = None
+    notification: str | None = None  # what happened to the digest
+
+    def regions_with_errors(self) -> set[str]:
+        return {error.region for error in self.errors}

@@ -1,0 +1,227 @@
+"""Settings of one run: one dataclass, one validator, one parser for text sources.
+
+The CLI flags, the Lambda environment, a manual invoke's overrides and the CDK
+context all end up here, so every face of the tool accepts and rejects the same
+values with the same words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NOTIFY_MODES = ("always", "findings", "actions", "never")
+MODES = ("report", "act")
+PRICING_SOURCES = ("auto", "table")
+MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS = 1, 63
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+TAG_PREFIX_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,64}$")
+ENV_PREFIX = "COST_WATCHER_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we do not accept; the message names key, value and what is accepted."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know; defaults are the documented defaults."""
+
+    regions: tuple[str, ...] = ()
+    lookback_days: int = 7
+    last_used_days: int = 30
+    dry_run: bool = True
+    grace_days: int = 3
+    max_actions_per_run: int = 5
+    tag_prefix: str = "cost-watcher:"
+    notify: str = "findings"
+    topic_arn: str | None = None
+    ledger: str | None = None
+    underused_scale_down: bool = False
+    underused_max_daily_invocations: int = 50
+    underused_max_utilization_pct: float = 10.0
+    pricing: str = "auto"
+    max_workers: int = 8
+
+    @property
+    def mode(self) -> str:
+        return "report" if self.dry_run else "act"
+
+    def tag(self, name: str) -> str:
+        """Full tag key for one of our tags, e.g. tag('reclaim') -> 'cost-watcher:reclaim'."""
+        return f"{self.tag_prefix}{name}"
+
+    def replace(self, **changes: Any) -> Settings:
+        return validate(dataclasses.replace(self, **changes))
+
+
+def _fail(key: str, value: Any, accepted: str) -> SettingsError:
+    return SettingsError(f"setting '{key}': {value!r} is not accepted; expected {accepted}")
+
+
+def _check_int(key: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _fail(key, value, f"a whole number from {low} to {high}")
+
+
+def validate_region(region: str) -> str:
+    if not isinstance(region, str) or not REGION_PATTERN.match(region):
+        raise _fail("regions", region, "AWS region names such as us-east-1 or eu-west-1")
+    return region
+
+
+def validate(settings: Settings) -> Settings:
+    """Return the settings unchanged if every value is acceptable, else raise SettingsError."""
+    for region in settings.regions:
+        validate_region(region)
+    _check_int("lookback_days", settings.lookback_days, MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS)
+    _check_int("last_used_days", settings.last_used_days, settings.lookback_days, 455)
+    _check_int("grace_days", settings.grace_days, 0, 90)
+    _check_int("max_actions_per_run", settings.max_actions_per_run, 0, 1000)
+    _check_int("underused_max_daily_invocations", settings.underused_max_daily_invocations, 0, 10**6)
+    _check_int("max_workers", settings.max_workers, 1, 64)
+    if not 0 <= settings.underused_max_utilization_pct <= 100:
+        raise _fail("underused_max_utilization_pct", settings.underused_max_utilization_pct, "0 to 100")
+    if not isinstance(settings.tag_prefix, str) or not TAG_PREFIX_PATTERN.match(settings.tag_prefix):
+        raise _fail("tag_prefix", settings.tag_prefix, "1-64 characters of letters, digits, spaces and _.:/=+-@")
+    if settings.tag_prefix.lower().startswith("aws:"):
+        raise _fail("tag_prefix", settings.tag_prefix, "a prefix that does not start with 'aws:' (reserved by AWS)")
+    if settings.notify not in NOTIFY_MODES:
+        raise _fail("notify", settings.notify, " | ".join(NOTIFY_MODES))
+    if settings.pricing not in PRICING_SOURCES:
+        raise _fail("pricing", settings.pricing, " | ".join(PRICING_SOURCES))
+    if settings.topic_arn is not None and not re.match(r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$", settings.topic_arn):
+        raise _fail("topic_arn", settings.topic_arn, "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:name")
+    return settings
+
+
+# --- text sources: environment variables, manual-invoke overrides, CDK context -------------
+
+def _parse_bool(key: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise _fail(key, raw, "true or false")
+
+
+def _parse_int(key: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise _fail(key, raw, "a whole number")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+        return int(raw)
+    raise _fail(key, raw, "a whole number")
+
+
+def _parse_regions(key: str, raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        items = [part.strip() for part in raw.split(",") if part.strip()]
+    elif isinstance(raw, (list, tuple)) and all(isinstance(item, str) for item in raw):
+        items = [item.strip() for item in raw]
+    else:
+        raise _fail(key, raw, "a list of region names or a comma-separated string")
+    return tuple(dict.fromkeys(validate_region(item) for item in items))
+
+
+def _parse_mode(key: str, raw: Any) -> bool:
+    if raw not in MODES:
+        raise _fail(key, raw, " | ".join(MODES))
+    return raw == "report"
+
+
+def _parse_optional_str(key: str, raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise _fail(key, raw, "a string")
+    return raw
+
+
+def _parse_str(key: str, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise _fail(key, raw, "a string")
+    return raw
+
+
+def _parse_float(key: str, raw: Any) -> float:
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        return float(raw)
+    except (TypeError, ValueError):
+        raise _fail(key, raw, "a number") from None
+
+
+# key -> (Settings field, parser). `mode` is the deployed word for dry_run.
+_PARSERS: dict[str, tuple[str, Any]] = {
+    "regions": ("regions", _parse_regions),
+    "lookback_days": ("lookback_days", _parse_int),
+    "last_used_days": ("last_used_days", _parse_int),
+    "mode": ("dry_run", _parse_mode),
+    "dry_run": ("dry_run", _parse_bool),
+    "grace_days": ("grace_days", _parse_int),
+    "max_actions_per_run": ("max_actions_per_run", _parse_int),
+    "tag_prefix": ("tag_prefix", _parse_str),
+    "notify": ("notify", _parse_str),
+    "topic_arn": ("topic_arn", _parse_optional_str),
+    "ledger": ("ledger", _parse_optional_str),
+    "underused_scale_down": ("underused_scale_down", _parse_bool),
+    "underused_max_daily_invocations": ("underused_max_daily_invocations", _parse_int),
+    "underused_max_utilization_pct": ("underused_max_utilization_pct", _parse_float),
+    "pricing": ("pricing", _parse_str),
+    "max_workers": ("max_workers", _parse_int),
+}
+SETTING_KEYS = tuple(_PARSERS)
+
+
+def from_mapping(values: Mapping[str, Any], base: Settings | None = None, *, source: str = "settings") -> Settings:
+    """Parse `values` (strings or JSON types) over `base`; unknown keys are an error, not ignored."""
+    unknown = sorted(set(values) - set(_PARSERS))
+    if unknown:
+        raise SettingsError(
+            f"{source}: unknown key(s) {', '.join(map(repr, unknown))}; accepted keys are {', '.join(SETTING_KEYS)}"
+        )
+    changes: dict[str, Any] = {}
+    for key, raw in values.items():
+        field_name, parser = _PARSERS[key]
+        changes[field_name] = parser(key, raw)
+    return validate(dataclasses.replace(base or Settings(), **changes))
+
+
+def from_environment(environ: Mapping[str, str]) -> Settings:
+    """Settings from COST_WATCHER_* variables, as the deployed function receives them."""
+    values = {
+        name[len(ENV_PREFIX):].lower(): value
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX)
+    }
+    return from_mapping(values, source="environment")
+
+
+def to_environment(settings: Settings) -> dict[str, str]:
+    """The inverse of from_environment: what the stack writes into the function's environment."""
+    env = {
+        "regions": ",".join(settings.regions),
+        "lookback_days": str(settings.lookback_days),
+        "last_used_days": str(settings.last_used_days),
+        "mode": settings.mode,
+        "grace_days": str(settings.grace_days),
+        "max_actions_per_run": str(settings.max_actions_per_run),
+        "tag_prefix": settings.tag_prefix,
+        "notify": settings.notify,
+        "topic_arn": settings.topic_arn or "",
+        "ledger": settings.ledger or "",
+        "underused_scale_down": str(settings.underused_scale_down).lower(),
+        "underused_max_daily_invocations": str(settings.underused_max_daily_invocations),
+        "underused_max_utilization_pct": str(settings.underused_max_utilization_pct),
+        "pricing": settings.pricing,
+    }
+    return {ENV_PREFIX + key.upper(): value for key, value in env.items()}
