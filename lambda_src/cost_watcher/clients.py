@@ -18,12 +18,19 @@ PRICING_REGION = "us-east-1"  # the Price List API answers in a few regions only
 
 
 class Clients:
-    def __init__(self, session: boto3.session.Session | None = None, *, max_workers: int = 8,
-                 connect_timeout: float = 5, read_timeout: float = 30) -> None:
+    def __init__(
+        self,
+        session: boto3.session.Session | None = None,
+        *,
+        max_workers: int = 8,
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+    ) -> None:
         self.session = session or boto3.session.Session()
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str | None], Any] = {}
+        self._handlers: list[tuple[str, Any]] = []
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": 10},
             max_pool_connections=max(10, max_workers * 2),
@@ -41,8 +48,17 @@ class Clients:
             if key not in self._cache:
                 client = self.session.client(service, region_name=region, config=self._config)
                 client.meta.events.register("before-call", self._count)
+                for event, handler in self._handlers:
+                    client.meta.events.register(event, handler)
                 self._cache[key] = client
             return self._cache[key]
+
+    def register(self, event: str, handler: Any) -> None:
+        """Register a botocore event handler on every client, made now or later (tests, demo)."""
+        with self._lock:
+            self._handlers.append((event, handler))
+            for client in self._cache.values():
+                client.meta.events.register(event, handler)
 
     def _count(self, model: Any, **_: Any) -> None:
         with self._lock:

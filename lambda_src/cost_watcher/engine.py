@@ -1,0 +1,280 @@
+"""run(settings, clients) -> Report: the whole job, the same for Lambda and the CLI.
+
+Per region: list endpoints and inference components, discover which metric series exist,
+read one batch of hourly invocations, and describe only the endpoints whose traffic is low
+enough that a verdict needs their configuration, cost or tags ("candidates"). Busy
+endpoints cost no per-endpoint call at all. Regions are scanned in parallel; a failure in
+one region is reported and never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from . import inventory, metrics
+from .clients import Clients
+from .errors import describe_error, is_not_found
+from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE, Query
+from .model import Endpoint, EndpointUsage, Finding, RegionError, Report
+from .pricing import PriceBook, is_accelerated
+from .scoring import Window, judge
+from .settings import Settings, SettingsError
+from .tags import parse_tags
+
+Progress = Callable[[str], None]
+HOUR, DAY = 3600, 86400
+
+
+@dataclass
+class RegionScan:
+    region: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[RegionError] = field(default_factory=list)
+    ignored: int = 0
+
+
+def run(
+    settings: Settings, clients: Clients, now: datetime | None = None, *, progress: Progress | None = None
+) -> Report:
+    """Scan every region, judge every endpoint, and return the report."""
+    now = now or datetime.now(UTC)
+    regions = list(settings.regions) or ([clients.default_region] if clients.default_region else [])
+    if not regions:
+        raise SettingsError(
+            "setting 'regions': none given and no default region configured; pass --region or set AWS_REGION"
+        )
+    prices = PriceBook(clients.pricing if settings.pricing == "auto" else None, source=settings.pricing)
+    report = Report(generated_at=now, lookback_days=settings.lookback_days, regions=regions, dry_run=settings.dry_run)
+    with ThreadPoolExecutor(max_workers=min(len(regions), 4)) as pool:
+        scans = list(pool.map(lambda region: scan_region(region, settings, clients, now, prices, progress), regions))
+    for scan in scans:
+        report.findings.extend(scan.findings)
+        report.errors.extend(scan.errors)
+        report.ignored += scan.ignored
+    report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))
+    report.api_calls = dict(clients.calls)
+    return report
+
+
+def scan_region(
+    region: str,
+    settings: Settings,
+    clients: Clients,
+    now: datetime,
+    prices: PriceBook,
+    progress: Progress | None = None,
+) -> RegionScan:
+    scan = RegionScan(region)
+    try:
+        _scan(scan, settings, clients, now, prices, progress or (lambda _: None))
+    except Exception as error:  # noqa: BLE001 - one region's failure must not hide the others
+        scan.findings = []
+        scan.errors.append(RegionError(region, _operation(error), describe_error(error)))
+    return scan
+
+
+def _scan(
+    scan: RegionScan, settings: Settings, clients: Clients, now: datetime, prices: PriceBook, progress: Progress
+) -> None:
+    region = scan.region
+    sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
+    window = Window.of(settings, now)
+    endpoints = inventory.list_endpoints(sagemaker, region)
+    progress(f"{region}: {len(endpoints)} endpoints listed")
+    if not endpoints:
+        return
+    _attach_components(scan, sagemaker, endpoints)
+    judged = [
+        e for e in endpoints if e.status == "InService" and now - e.created >= timedelta(days=settings.lookback_days)
+    ]
+
+    known = _known_variants(scan, cloudwatch)
+    start, end = _floor(now - timedelta(days=settings.lookback_days), HOUR), now
+    first = {e.name: _hourly_queries(e, known.get(e.name, set())) for e in judged}
+    points, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], start, end)
+    progress(f"{region}: hourly invocations read for {len(first)} endpoints")
+
+    candidates = [e for e in judged if _needs_describe(e, first[e.name], points, failed, settings, known)]
+    unseen = _describe_all(scan, clients, candidates, settings, progress)
+    candidates = [e for e in candidates if e.described]
+    if candidates:
+        _attach_scaling(scan, clients, candidates)
+
+    second = {e.name: _detail_queries(e, first[e.name]) for e in candidates}
+    detail_queries = [q for qs in second.values() for q in qs]
+    hourly_new = [q for q in detail_queries if q.period == HOUR and q.metric == INVOCATIONS]
+    daily_start = _floor(now - timedelta(days=settings.last_used_days), DAY)
+    more, more_failed = metrics.fetch(
+        cloudwatch, hourly_new + [q for q in detail_queries if q.metric != INVOCATIONS], start, end
+    )
+    daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail_queries if q.period == DAY], daily_start, end)
+    points.update(more)
+    failed.update(more_failed)
+    failed.update(daily_failed)
+    if failed:
+        scan.errors.append(
+            RegionError(
+                region,
+                "cloudwatch:GetMetricData",
+                f"{len(failed)} series could not be read: {next(iter(failed.values()))}",
+            )
+        )
+
+    for endpoint in endpoints:
+        usage = None
+        if endpoint.name in unseen:
+            usage = EndpointUsage(error=unseen[endpoint.name])
+        elif endpoint.name in first:
+            usage = _usage(endpoint, first[endpoint.name] + second.get(endpoint.name, []), points, daily, failed)
+        if endpoint.status == "Deleted":
+            continue
+        if endpoint.described and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
+            scan.ignored += 1
+            continue
+        scan.findings.append(judge(endpoint, usage, settings, window.now, prices.hourly))
+    progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")
+
+
+def _attach_components(scan: RegionScan, sagemaker: Any, endpoints: list[Endpoint]) -> None:
+    try:
+        components = inventory.list_components(sagemaker)
+    except Exception as error:  # noqa: BLE001 - unseen components make the region incomplete, not failed
+        scan.errors.append(RegionError(scan.region, "sagemaker:ListInferenceComponents", describe_error(error)))
+        return
+    for endpoint in endpoints:
+        endpoint.components = components.get(endpoint.name, [])
+
+
+def _known_variants(scan: RegionScan, cloudwatch: Any) -> dict[str, set[str]]:
+    """Variants per endpoint from the series CloudWatch has: instance metrics name every
+    instance-backed variant (busy or not), invocation metrics every variant with traffic."""
+    try:
+        series = metrics.list_series(cloudwatch, INSTANCE_NAMESPACE, "CPUUtilization")
+        series |= metrics.list_series(cloudwatch, INVOCATIONS_NAMESPACE, INVOCATIONS)
+    except Exception as error:  # noqa: BLE001 - without the listing every endpoint is described instead
+        scan.errors.append(RegionError(scan.region, "cloudwatch:ListMetrics", describe_error(error)))
+        return {}
+    return metrics.variants_by_endpoint(series)
+
+
+def _hourly_queries(endpoint: Endpoint, variants: set[str]) -> list[Query]:
+    queries = [metrics.variant_query(INVOCATIONS, endpoint.name, v, "Sum", HOUR) for v in sorted(variants)]
+    queries += [metrics.component_query(c.name, "Sum", HOUR) for c in endpoint.components]
+    return queries
+
+
+def _needs_describe(
+    endpoint: Endpoint, queries: list[Query], points: dict, failed: dict, settings: Settings, known: dict[str, set[str]]
+) -> bool:
+    """Describe when a verdict may need config, cost or tags: little or no traffic somewhere."""
+    if not queries or endpoint.name not in known or any(q in failed for q in queries):
+        return True
+    totals = [sum(value for _, value in points.get(q, [])) for q in queries]
+    if any(total == 0 for total in totals):
+        return True
+    return sum(totals) / settings.lookback_days < settings.underused_max_daily_invocations
+
+
+def _describe_all(
+    scan: RegionScan, clients: Clients, candidates: list[Endpoint], settings: Settings, progress: Progress
+) -> dict[str, str]:
+    """Describe candidates in a bounded pool; returns endpoint -> why it could not be described."""
+    sagemaker = clients.sagemaker(scan.region)
+
+    def one(endpoint: Endpoint) -> tuple[Endpoint, BaseException | None]:
+        try:
+            inventory.describe(sagemaker, endpoint)
+            return endpoint, None
+        except Exception as error:  # noqa: BLE001 - judged per endpoint below
+            return endpoint, error
+
+    failures: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=settings.max_workers) as pool:
+        for endpoint, error in pool.map(one, candidates):
+            if error is None:
+                continue
+            if getattr(error, "operation_name", None) == "DescribeEndpoint" and is_not_found(error):
+                endpoint.status = "Deleted"  # gone since it was listed: nothing left to judge
+                continue
+            failures[endpoint.name] = f"{_operation(error)} failed: {describe_error(error)}"
+            scan.errors.append(
+                RegionError(scan.region, f"sagemaker:{_operation(error)}", f"{endpoint.name}: {describe_error(error)}")
+            )
+    progress(f"{scan.region}: {len(candidates)} low-traffic endpoints described")
+    return failures
+
+
+def _attach_scaling(scan: RegionScan, clients: Clients, candidates: list[Endpoint]) -> None:
+    try:
+        targets = inventory.scaling_targets(clients.autoscaling(scan.region))
+    except Exception as error:  # noqa: BLE001 - autoscaling only refines advice; say it was not seen
+        scan.errors.append(
+            RegionError(scan.region, "application-autoscaling:DescribeScalableTargets", describe_error(error))
+        )
+        return
+    for endpoint in candidates:
+        inventory.attach_scaling(endpoint, targets)
+
+
+def _detail_queries(endpoint: Endpoint, first: list[Query]) -> list[Query]:
+    """For a described candidate: hourly invocations of variants not yet read, daily
+    invocations over last_used_days (last use), and peak CPU/GPU utilisation."""
+    queries: list[Query] = []
+    for variant in endpoint.variants:
+        hourly = metrics.variant_query(INVOCATIONS, endpoint.name, variant.name, "Sum", HOUR)
+        if hourly not in first:
+            queries.append(hourly)
+        queries.append(metrics.variant_query(INVOCATIONS, endpoint.name, variant.name, "Sum", DAY))
+        if variant.billed_instances:
+            queries.append(
+                metrics.variant_query(
+                    "CPUUtilization", endpoint.name, variant.name, "Maximum", HOUR, namespace=INSTANCE_NAMESPACE
+                )
+            )
+            if is_accelerated(variant.instance_type or ""):
+                queries.append(
+                    metrics.variant_query(
+                        "GPUUtilization", endpoint.name, variant.name, "Maximum", HOUR, namespace=INSTANCE_NAMESPACE
+                    )
+                )
+    queries += [metrics.component_query(c.name, "Sum", DAY) for c in endpoint.components]
+    return queries
+
+
+def _usage(endpoint: Endpoint, queries: list[Query], points: dict, daily: dict, failed: dict) -> EndpointUsage:
+    broken = [q for q in queries if q in failed]
+    if broken:
+        return EndpointUsage(error=failed[broken[0]])
+    usage = EndpointUsage()
+    grouped: dict[tuple[str, str], dict[str, list]] = {}
+    for query in queries:
+        dims = dict(query.dimensions)
+        key = (
+            ("component", dims["InferenceComponentName"])
+            if "InferenceComponentName" in dims
+            else ("variant", dims["VariantName"])
+        )
+        slot = grouped.setdefault(key, {"hourly": [], "daily": [], "util": []})
+        if query.metric != INVOCATIONS:
+            slot["util"].extend(points.get(query, []))
+        elif query.period == DAY:
+            slot["daily"].extend(daily.get(query, []))
+        else:
+            slot["hourly"].extend(points.get(query, []))
+    for (kind, name), slot in grouped.items():
+        summary = metrics.summarize(slot["hourly"], slot["daily"], slot["util"])
+        (usage.components if kind == "component" else usage.variants)[name] = summary
+    return usage
+
+
+def _floor(moment: datetime, seconds: int) -> datetime:
+    return datetime.fromtimestamp(moment.timestamp() // seconds * seconds, tz=UTC)
+
+
+def _operation(error: BaseException) -> str:
+    operation = getattr(error, "operation_name", None)
+    return operation or type(error).__name__

@@ -1,0 +1,139 @@
+"""What exists: endpoints, inference components, their configuration, tags and autoscaling.
+
+Listing is cheap and done for every endpoint; describing costs three calls an endpoint
+and is done only for the endpoints a verdict needs it for (see engine.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .model import Component, Endpoint, ScalingTarget, Variant
+
+VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"
+
+
+def list_endpoints(sagemaker: Any, region: str) -> list[Endpoint]:
+    """Every real-time endpoint in the region, oldest first, each once.
+
+    AWS pages newest-first, 10 at a time by default. We ask for 100 a page sorted oldest
+    first, so an endpoint created mid-listing lands at the end instead of shifting pages,
+    and we de-duplicate by name in case a page boundary moves anyway.
+    """
+    found: dict[str, Endpoint] = {}
+    paginator = sagemaker.get_paginator("list_endpoints")
+    pages = paginator.paginate(SortBy="CreationTime", SortOrder="Ascending", PaginationConfig={"PageSize": 100})
+    for page in pages:
+        for item in page.get("Endpoints", []):
+            found.setdefault(
+                item["EndpointName"],
+                Endpoint(
+                    name=item["EndpointName"],
+                    region=region,
+                    status=item["EndpointStatus"],
+                    created=item["CreationTime"],
+                    arn=item.get("EndpointArn", ""),
+                    last_modified=item.get("LastModifiedTime"),
+                ),
+            )
+    return list(found.values())
+
+
+def list_components(sagemaker: Any) -> dict[str, list[Component]]:
+    """Inference components grouped by the endpoint that hosts them."""
+    by_endpoint: dict[str, list[Component]] = {}
+    paginator = sagemaker.get_paginator("list_inference_components")
+    for page in paginator.paginate(PaginationConfig={"PageSize": 100}):
+        for item in page.get("InferenceComponents", []):
+            component = Component(
+                name=item["InferenceComponentName"],
+                endpoint_name=item["EndpointName"],
+                variant_name=item.get("VariantName"),
+                status=item.get("InferenceComponentStatus", "InService"),
+            )
+            by_endpoint.setdefault(component.endpoint_name, []).append(component)
+    return by_endpoint
+
+
+def list_tags(sagemaker: Any, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
+        tags.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
+    return tags
+
+
+def describe(sagemaker: Any, endpoint: Endpoint) -> Endpoint:
+    """Fill in variants (type, counts, serverless), async flag and tags: three API calls."""
+    live = sagemaker.describe_endpoint(EndpointName=endpoint.name)
+    endpoint.status = live.get("EndpointStatus", endpoint.status)
+    endpoint.config_name = live.get("EndpointConfigName")
+    endpoint.arn = live.get("EndpointArn", endpoint.arn)
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name)
+    endpoint.variants = merge_variants(live.get("ProductionVariants", []), config.get("ProductionVariants", []))
+    endpoint.asynchronous = "AsyncInferenceConfig" in config
+    endpoint.tags = list_tags(sagemaker, endpoint.arn)
+    endpoint.described = True
+    return endpoint
+
+
+def merge_variants(live: Iterable[dict[str, Any]], configured: Iterable[dict[str, Any]]) -> list[Variant]:
+    """DescribeEndpoint has the live counts; only the endpoint config has the instance type."""
+    by_name = {variant["VariantName"]: variant for variant in configured}
+    variants = []
+    for summary in live:
+        spec = by_name.get(summary["VariantName"], {})
+        managed = summary.get("ManagedInstanceScaling") or spec.get("ManagedInstanceScaling") or {}
+        serverless = bool(summary.get("CurrentServerlessConfig") or spec.get("ServerlessConfig"))
+        count = summary.get("CurrentInstanceCount", None if serverless else spec.get("InitialInstanceCount"))
+        variants.append(
+            Variant(
+                name=summary["VariantName"],
+                instance_type=spec.get("InstanceType"),
+                instance_count=count,
+                desired_instance_count=summary.get("DesiredInstanceCount"),
+                serverless=serverless,
+                min_instance_count=managed.get("MinInstanceCount") if managed.get("Status") == "ENABLED" else None,
+            )
+        )
+    return variants
+
+
+def scaling_targets(autoscaling: Any) -> dict[str, ScalingTarget]:
+    """SageMaker variant scaling targets in the region by resource id, with per-instance capacity.
+
+    A target-tracking policy on SageMakerVariantInvocationsPerInstance tells how many
+    invocations a minute one instance is meant to serve: the per-instance capacity the
+    right-size advice needs. Two paginated calls for the whole region.
+    """
+    targets: dict[str, ScalingTarget] = {}
+    for page in autoscaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="sagemaker"):
+        for item in page.get("ScalableTargets", []):
+            targets[item["ResourceId"]] = ScalingTarget(
+                resource_id=item["ResourceId"],
+                dimension=item["ScalableDimension"],
+                min_capacity=item["MinCapacity"],
+                max_capacity=item["MaxCapacity"],
+            )
+    if not targets:
+        return targets
+    for page in autoscaling.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="sagemaker"):
+        for policy in page.get("ScalingPolicies", []):
+            tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+            metric = (tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+            target = targets.get(policy["ResourceId"])
+            if target and metric == INVOCATIONS_PER_INSTANCE:
+                target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
+    return targets
+
+
+def variant_resource_id(endpoint_name: str, variant_name: str) -> str:
+    return f"endpoint/{endpoint_name}/variant/{variant_name}"
+
+
+def attach_scaling(endpoint: Endpoint, targets: dict[str, ScalingTarget]) -> None:
+    for variant in endpoint.variants:
+        target = targets.get(variant_resource_id(endpoint.name, variant.name))
+        if target and target.dimension == VARIANT_DIMENSION:
+            endpoint.scaling[variant.name] = target

@@ -1,0 +1,186 @@
+"""The report of one run: its versioned JSON form, summary counts and the terminal table.
+
+The JSON is a contract (scripts read it): fields are only ever added within a schema
+version; renaming or removing one bumps SCHEMA.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from .model import Finding, Report, Verdict
+
+SCHEMA = "cost-watcher/report/v1"
+
+
+def iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def action_state(finding: Finding) -> str:
+    """'planned' | 'done' | 'skipped' | 'failed' | 'none': the first word of the result."""
+    if not finding.action_result:
+        return "none"
+    return finding.action_result.split(":", 1)[0].strip()
+
+
+def summarize(report: Report) -> dict[str, Any]:
+    verdicts = Counter(str(f.verdict) for f in report.findings)
+    actions = Counter(f"{f.action}:{action_state(f)}" for f in report.findings if str(f.action) != "none")
+    return {
+        "endpoints": len(report.findings),
+        "ignored": report.ignored,
+        "by_verdict": {str(v): verdicts.get(str(v), 0) for v in Verdict},
+        "monthly_cost_usd": round(sum(f.monthly_cost_usd or 0.0 for f in report.findings), 2),
+        "reclaimable_usd": round(sum(f.reclaimable_usd for f in report.findings), 2),
+        "unpriced_endpoints": sum(
+            1 for f in report.findings if f.monthly_cost_usd is None and f.endpoint and f.endpoint.described
+        ),
+        "actions": dict(sorted(actions.items())),
+        "errors": len(report.errors),
+    }
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "name": finding.name,
+        "region": finding.region,
+        "status": finding.status,
+        "created": iso(finding.created),
+        "verdict": str(finding.verdict),
+        "score": finding.score,
+        "last_invocation": iso(finding.last_invocation),
+        "invocations": finding.invocations,
+        "variants": [
+            {
+                "name": v.name,
+                "instance_type": v.instance_type,
+                "instance_count": v.instance_count,
+                "invocations": v.invocations,
+                "verdict": str(v.verdict),
+                "monthly_cost_usd": v.monthly_cost_usd,
+            }
+            for v in finding.variants
+        ],
+        "inference_components": finding.components,
+        "monthly_cost_usd": finding.monthly_cost_usd,
+        "reclaimable_usd": finding.reclaimable_usd,
+        "price_source": finding.price_source,
+        "reclaim_tag": finding.reclaim_tag,
+        "idle_since": iso(finding.idle_since),
+        "action": str(finding.action),
+        "action_result": finding.action_result,
+        "action_reason": finding.action_reason,
+        "reclaim_on": iso(finding.reclaim_on),
+        "reason": finding.reason,
+        "advice": finding.advice,
+        "warnings": finding.warnings,
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "generated_at": iso(report.generated_at),
+        "lookback_days": report.lookback_days,
+        "regions": report.regions,
+        "dry_run": report.dry_run,
+        "endpoints": [finding_to_dict(f) for f in report.findings],
+        "summary": summarize(report),
+        "errors": [{"region": e.region, "operation": e.operation, "message": e.message} for e in report.errors],
+        "report_location": report.report_location,
+        "notification": report.notification,
+        "api_calls": dict(sorted(report.api_calls.items())),
+    }
+
+
+# --- terminal table -----------------------------------------------------------------------
+
+
+def usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def last_used(finding: Finding, now: datetime) -> str:
+    if finding.last_invocation is None:
+        return "never/30d+" if finding.verdict in (Verdict.IDLE, Verdict.NO_IDLE_COST) else "-"
+    days = (now - finding.last_invocation).days
+    return "today" if days <= 0 else f"{days}d ago"
+
+
+def instances(finding: Finding) -> str:
+    counted = [v for v in finding.variants if v.instance_count is not None]
+    if not counted:
+        return "-"
+    return " + ".join(f"{v.instance_count}x{(v.instance_type or '?').removeprefix('ml.')}" for v in counted)
+
+
+def render_table(report: Report) -> str:
+    """Readable table sorted by reclaimable $, then totals, actions, warnings and errors."""
+    headers = ("ENDPOINT", "REGION", "VERDICT", "SCORE", "LAST USED", "INSTANCES", "$/MONTH", "RECLAIMABLE", "ACTION")
+    rows = [
+        (
+            f.name,
+            f.region,
+            str(f.verdict),
+            str(f.score),
+            last_used(f, report.generated_at),
+            instances(f),
+            usd(f.monthly_cost_usd),
+            usd(f.reclaimable_usd),
+            _action_cell(f),
+        )
+        for f in sorted(report.findings, key=lambda f: (-f.reclaimable_usd, -f.score, f.region, f.name))
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    numeric = {3, 6, 7}
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    summary = summarize(report)
+    mode = "dry run: nothing was changed" if report.dry_run else "apply mode"
+    out = [f"cost-watcher scan of {', '.join(report.regions)}, lookback {report.lookback_days} days ({mode})", ""]
+    out += [line(headers), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
+    if not rows:
+        out.append("(no SageMaker real-time endpoints found)")
+    counts = ", ".join(f"{n} {v}" for v, n in summary["by_verdict"].items() if n)
+    out += [
+        "",
+        f"{summary['endpoints']} endpoints ({counts or 'none'}); {summary['ignored']} ignored by tag.",
+        f"Monthly cost of judged endpoints: {usd(summary['monthly_cost_usd'])}; "
+        f"reclaimable: {usd(summary['reclaimable_usd'])}/month.",
+    ]
+    notes = [f for f in report.findings if f.verdict not in (Verdict.ACTIVE,) or f.advice or f.warnings]
+    if notes:
+        out += ["", "Why:"]
+        for f in sorted(notes, key=lambda f: (-f.reclaimable_usd, f.name)):
+            out.append(f"  {f.name}: {f.reason}")
+            if f.advice:
+                out.append(f"    advice: {f.advice}")
+            out += [f"    warning: {w}" for w in f.warnings]
+            if f.action_reason:
+                out.append(f"    action: {f.action} - {f.action_result or 'planned'} ({f.action_reason})")
+    if report.errors:
+        out += ["", "Could not be seen (nothing there was acted on):"]
+        out += [f"  {e.region}: {e.operation}: {e.message}" for e in report.errors]
+    if report.report_location:
+        out += ["", f"Full report: {report.report_location}"]
+    if report.notification:
+        out.append(f"Digest: {report.notification}")
+    return "\n".join(out)
+
+
+def _action_cell(finding: Finding) -> str:
+    if str(finding.action) == "none":
+        return "-"
+    state = action_state(finding)
+    return f"{finding.action} ({state})" if state != "none" else str(finding.action)

@@ -1,0 +1,60 @@
+"""The tag contract: how owners opt in or out, and the grace-period mark we write.
+
+Opt-in must be exact. A value in odd case, with stray whitespace, or unknown is NOT an
+opt-in: a destructive action on a typo is worse than a missed saving. It earns a warning
+on the finding so the owner can fix the tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+RECLAIM_VALUES = ("delete", "scale-down")
+RECLAIM, IGNORE, IDLE_SINCE = "reclaim", "ignore", "idle-since"
+
+
+@dataclass
+class TagState:
+    reclaim: str | None = None
+    ignore: bool = False
+    idle_since: date | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_tags(tags: dict[str, str], prefix: str) -> TagState:
+    """Read our three tags from an endpoint's tags; never raises on odd values."""
+    state = TagState()
+    reclaim_key, ignore_key, mark_key = prefix + RECLAIM, prefix + IGNORE, prefix + IDLE_SINCE
+
+    if reclaim_key in tags:
+        value = tags[reclaim_key]
+        if value in RECLAIM_VALUES:
+            state.reclaim = value
+        else:
+            state.warnings.append(
+                f"tag {reclaim_key}={value!r} is not an opt-in: use exactly "
+                f"{' or '.join(RECLAIM_VALUES)} (lower case, no spaces)"
+            )
+
+    if ignore_key in tags:
+        value = tags[ignore_key]
+        if value == "true":
+            state.ignore = True
+        else:
+            state.warnings.append(f"tag {ignore_key}={value!r} is not recognised: use exactly 'true' to leave it out")
+
+    if mark_key in tags:
+        try:
+            state.idle_since = date.fromisoformat(tags[mark_key].strip())
+        except ValueError:
+            state.warnings.append(
+                f"tag {mark_key}={tags[mark_key]!r} is not a date (YYYY-MM-DD); the grace period starts again"
+            )
+
+    for key in tags:
+        if key != reclaim_key and key.strip().lower() == reclaim_key.lower():
+            state.warnings.append(
+                f"tag key {key!r} looks like {reclaim_key!r} but is not spelled exactly so: no opt-in"
+            )
+    return state
