@@ -25,3 +25,45 @@ def aws():
 
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def clients(aws):
+    """Clients on an empty moto account that answers as AWS would (see demo.make_moto_behave_like_aws)."""
+    from cost_watcher.clients import Clients
+    from cost_watcher.demo import make_moto_behave_like_aws, simulate_inference_components
+
+    make_moto_behave_like_aws()
+    made = Clients()
+    simulate_inference_components(made, [])
+    return made
+
+
+@pytest.fixture
+def demo_account(clients, now):
+    """The demo's simulated account (19 endpoints, two regions), built by the one builder."""
+    from cost_watcher.demo import build_demo_account
+
+    specs = build_demo_account(clients, now)
+    return {spec.name: spec for spec in specs}
+
+
+@pytest.fixture
+def scan(clients, now):
+    """Run the engine on the moto account: scan(**settings) -> Report."""
+    from cost_watcher.demo import DEMO_REGIONS
+    from cost_watcher.engine import run
+    from cost_watcher.settings import Settings
+
+    def scan_now(**changes):
+        settings = Settings(regions=DEMO_REGIONS, pricing="table").replace(**changes)
+        return run(settings, clients, now)
+
+    return scan_now

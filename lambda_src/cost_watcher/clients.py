@@ -42,12 +42,14 @@ class Clients:
     def default_region(self) -> str | None:
         return self.session.region_name
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, config: Config | None = None) -> Any:
         key = (service, region)
         with self._lock:
             if key not in self._cache:
-                client = self.session.client(service, region_name=region, config=self._config)
-                client.meta.events.register("before-call", self._count)
+                merged = self._config.merge(config) if config else self._config
+                client = self.session.client(service, region_name=region, config=merged)
+                # first, so calls answered by a before-call handler (Stubber, simulations) count too
+                client.meta.events.register_first("before-call.*.*", self._count)
                 for event, handler in self._handlers:
                     client.meta.events.register(event, handler)
                 self._cache[key] = client
@@ -80,4 +82,6 @@ class Clients:
         return self.client("s3")
 
     def pricing(self) -> Any:
-        return self.client("pricing", PRICING_REGION)
+        """Few retries and short timeouts: an unreachable Price List API must not stall a run."""
+        quick = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=10)
+        return self.client("pricing", PRICING_REGION, quick)
