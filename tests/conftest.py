@@ -34,9 +34,8 @@ def now():
     return datetime.now(UTC).replace(microsecond=0)
 
 
-@pytest.fixture
-def clients(aws):
-    """Clients on an empty moto account that answers as AWS would (see demo.make_moto_behave_like_aws)."""
+def new_clients():
+    """Clients on the current moto account, which answers as AWS would (demo.make_moto_behave_like_aws)."""
     from cost_watcher.clients import Clients
     from cost_watcher.demo import make_moto_behave_like_aws, simulate_inference_components
 
@@ -44,6 +43,29 @@ def clients(aws):
     made = Clients()
     simulate_inference_components(made, [])
     return made
+
+
+@pytest.fixture
+def clients(aws):
+    return new_clients()
+
+
+@pytest.fixture(scope="module")
+def demo_report():
+    """One scan of the demo account shared by a module's read-only tests: (report, now)."""
+    from datetime import UTC, datetime
+
+    from moto import mock_aws
+
+    from cost_watcher.demo import DEMO_REGIONS, build_demo_account
+    from cost_watcher.engine import run
+    from cost_watcher.settings import Settings
+
+    with mock_aws():
+        made = new_clients()
+        now = datetime.now(UTC).replace(microsecond=0)
+        build_demo_account(made, now)
+        yield run(Settings(regions=DEMO_REGIONS, pricing="table"), made, now), now
 
 
 @pytest.fixture

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import NoReturn
 
 from . import __version__
-from .settings import MAX_LOOKBACK_DAYS, MIN_LOOKBACK_DAYS, Settings, SettingsError, from_mapping
+from .ledger import LedgerError
+from .restore import RestoreError
+from .settings import ENV_PREFIX, MAX_LOOKBACK_DAYS, MIN_LOOKBACK_DAYS, Settings, SettingsError, from_mapping
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -95,6 +99,7 @@ def scan_settings(args: argparse.Namespace) -> Settings:
         values.setdefault("regions", None)
         values["regions"] = values["regions"] or ["us-east-1", "eu-west-1"]
         values["pricing"] = values["pricing"] or "table"
+        values["ledger"] = values["ledger"] or tempfile.mkdtemp(prefix="cost-watcher-demo-ledger-")
     return from_mapping({k: v for k, v in values.items() if v is not None}, source="flags")
 
 
@@ -129,14 +134,30 @@ def _progress(quiet: bool):
     return lambda message: print(f"... {message}", file=sys.stderr, flush=True)
 
 
-COMMANDS = {"scan": command_scan}
+def command_restore(args: argparse.Namespace) -> int:
+    from .clients import Clients
+    from .ledger import open_ledger
+    from .restore import render_restore, restore
+    from .settings import validate_region
+
+    validate_region(args.region)
+    ledger_location = args.ledger or os.environ.get(ENV_PREFIX + "LEDGER")
+    if not ledger_location:
+        raise UsageError("restore needs the ledger that holds the record: pass --ledger PATH|s3://bucket/prefix")
+    clients = Clients()
+    result = restore(args.endpoint, args.region, open_ledger(ledger_location, clients), clients, dry_run=args.dry_run)
+    print(render_restore(result))
+    return EXIT_OK if result.ok else EXIT_INCOMPLETE
+
+
+COMMANDS = {"scan": command_scan, "restore": command_restore}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, SettingsError) as error:
+    except (UsageError, SettingsError, LedgerError, RestoreError) as error:
         print(f"cost-watcher: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

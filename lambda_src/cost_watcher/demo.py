@@ -346,7 +346,7 @@ def _metrics(spec: EndpointSpec, now: datetime, history_days: int) -> list[tuple
                         },
                     )
                 )
-            if not variant.serverless and h < 14 * 24:
+            if not variant.serverless and h < min(14, history_days) * 24:
                 out.append(
                     (
                         "/aws/sagemaker/Endpoints",
@@ -419,4 +419,56 @@ def make_moto_behave_like_aws() -> None:
         return unique
 
     CloudWatchBackend.get_filtered_metrics = get_filtered_metrics
+    CloudWatchBackend.get_metric_data = _indexed_get_metric_data(CloudWatchBackend.get_metric_data)
     CloudWatchBackend._one_per_series = True
+
+
+def _indexed_get_metric_data(original: Callable[..., Any]) -> Callable[..., Any]:
+    """GetMetricData matching namespace, name and the exact dimension set, as AWS does.
+
+    moto compares every datapoint with every period of every query (and ignores the
+    namespace when dimensions are given); indexing the datapoints once per call gives
+    the same answers in linear time, which is what lets tests and the benchmark scan
+    thousands of endpoints.
+    """
+    from moto.cloudwatch.models import Statistics
+
+    def get_metric_data(self: Any, queries: list[dict[str, Any]], start_time: datetime, end_time: datetime,
+                        scan_by: str = "TimestampAscending") -> list[dict[str, Any]]:
+        if any("MetricStat" not in query for query in queries):
+            return original(self, queries, start_time, end_time, scan_by)
+        original(self, [], start_time, end_time, scan_by)  # moto's own argument validation
+        start, end = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
+        index: dict[tuple[str, str, frozenset], list[Any]] = {}
+        for datum in self.get_all_metrics():
+            if start <= datum.timestamp < end:
+                key = (datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions))
+                index.setdefault(key, []).append(datum)
+        results = []
+        for query in queries:
+            stat_spec = query["MetricStat"]
+            metric = stat_spec["Metric"]
+            key = (metric["Namespace"], metric["MetricName"],
+                   frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
+            period = int(stat_spec["Period"])
+            buckets: dict[int, list[Any]] = {}
+            for datum in index.get(key, []):
+                if stat_spec.get("Unit") and datum.unit != stat_spec["Unit"]:
+                    continue
+                buckets.setdefault(int((datum.timestamp - start).total_seconds()) // period, []).append(datum)
+            timestamps, values = [], []
+            for slot in sorted(buckets):
+                stats = Statistics([stat_spec["Stat"]], start + timedelta(seconds=slot * period))
+                stats.metric_data = buckets[slot]
+                timestamps.append(stats.timestamp)
+                values.append(stats.get_statistics_for_type(stat_spec["Stat"]))
+            if scan_by == "TimestampDescending":
+                timestamps.reverse()
+                values.reverse()
+            if query.get("ReturnData", True):
+                label = query.get("Label") or f"{metric['MetricName']} {stat_spec['Stat']}"
+                results.append({"id": query["Id"], "label": label, "values": values, "timestamps": timestamps,
+                                "status_code": "Complete"})
+        return results
+
+    return get_metric_data

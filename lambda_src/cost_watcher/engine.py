@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import inventory, metrics
+from . import inventory, metrics, notify, reclaim
 from .clients import Clients
 from .errors import describe_error, is_not_found
 from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE, Query
@@ -38,9 +38,18 @@ class RegionScan:
 
 
 def run(
-    settings: Settings, clients: Clients, now: datetime | None = None, *, progress: Progress | None = None
+    settings: Settings,
+    clients: Clients,
+    now: datetime | None = None,
+    *,
+    progress: Progress | None = None,
+    run_id: str | None = None,
 ) -> Report:
-    """Scan every region, judge every endpoint, and return the report."""
+    """Scan every region, judge every endpoint, plan and (in act mode) reclaim, then report.
+
+    `run_id` names the run for its stored report and digest; a retry that passes the same
+    id sends no second digest.
+    """
     now = now or datetime.now(UTC)
     regions = list(settings.regions) or ([clients.default_region] if clients.default_region else [])
     if not regions:
@@ -55,8 +64,10 @@ def run(
         report.findings.extend(scan.findings)
         report.errors.extend(scan.errors)
         report.ignored += scan.ignored
+    reclaim.apply(report.findings, settings, clients, now, report)
     report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))
     report.api_calls = dict(clients.calls)
+    notify.deliver(report, settings, clients, run_id=run_id)
     return report
 
 

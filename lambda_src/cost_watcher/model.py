@@ -33,6 +33,7 @@ DESTRUCTIVE_ACTIONS = (Action.DELETE, Action.SCALE_DOWN)
 
 # --- inventory ----------------------------------------------------------------------------
 
+
 @dataclass
 class Variant:
     name: str
@@ -89,6 +90,7 @@ class Endpoint:
 
 # --- metrics ------------------------------------------------------------------------------
 
+
 @dataclass
 class Usage:
     """Traffic of one variant or component, as CloudWatch reported it."""
@@ -108,6 +110,7 @@ class EndpointUsage:
 
 
 # --- conclusions --------------------------------------------------------------------------
+
 
 @dataclass
 class VariantFinding:

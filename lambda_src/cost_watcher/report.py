@@ -167,7 +167,9 @@ def render_table(report: Report) -> str:
             if f.advice:
                 out.append(f"    advice: {f.advice}")
             out += [f"    warning: {w}" for w in f.warnings]
-            if f.action_reason:
+            if f.action_reason and str(f.action) == "none":
+                out.append(f"    not acted on: {f.action_reason}")
+            elif f.action_reason:
                 out.append(f"    action: {f.action} - {f.action_result or 'planned'} ({f.action_reason})")
     if report.errors:
         out += ["", "Could not be seen (nothing there was acted on):"]

@@ -93,12 +93,15 @@ def validate(settings: Settings) -> Settings:
         raise _fail("notify", settings.notify, " | ".join(NOTIFY_MODES))
     if settings.pricing not in PRICING_SOURCES:
         raise _fail("pricing", settings.pricing, " | ".join(PRICING_SOURCES))
-    if settings.topic_arn is not None and not re.match(r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$", settings.topic_arn):
+    if settings.topic_arn is not None and not re.match(
+        r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$", settings.topic_arn
+    ):
         raise _fail("topic_arn", settings.topic_arn, "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:name")
     return settings
 
 
 # --- text sources: environment variables, manual-invoke overrides, CDK context -------------
+
 
 def _parse_bool(key: str, raw: Any) -> bool:
     if isinstance(raw, bool):
@@ -198,11 +201,7 @@ def from_mapping(values: Mapping[str, Any], base: Settings | None = None, *, sou
 
 def from_environment(environ: Mapping[str, str]) -> Settings:
     """Settings from COST_WATCHER_* variables, as the deployed function receives them."""
-    values = {
-        name[len(ENV_PREFIX):].lower(): value
-        for name, value in environ.items()
-        if name.startswith(ENV_PREFIX)
-    }
+    values = {name[len(ENV_PREFIX) :].lower(): value for name, value in environ.items() if name.startswith(ENV_PREFIX)}
     return from_mapping(values, source="environment")
 
 

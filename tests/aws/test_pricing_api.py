@@ -10,6 +10,7 @@ import time
 
 import boto3
 from botocore.config import Config
+
 from cost_watcher.clients import Clients
 from cost_watcher.pricing import PriceBook
 

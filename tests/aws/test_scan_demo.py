@@ -30,8 +30,13 @@ EXPECTED = {
 
 
 @pytest.fixture
-def report(demo_account, scan):
-    return scan()
+def report(demo_report):
+    return demo_report[0]
+
+
+@pytest.fixture
+def now(demo_report):
+    return demo_report[1]
 
 
 @pytest.fixture

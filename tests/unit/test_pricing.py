@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.stub import Stubber
+
 from cost_watcher import pricing
 from cost_watcher.clients import Clients
 from cost_watcher.pricing import (

@@ -1,0 +1,133 @@
+"""The scan function and the schedule that starts it.
+
+The code is `lambda_src/` shipped as a plain asset (no Docker); Powertools comes from
+AWS's managed public layer. Reserved concurrency 1 means two runs never overlap; a run
+that cannot start or fails lands in the dead-letter queue, which is alarmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, Stack, TimeZone
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.checks import acknowledge, nag_resource
+
+ASSET_ROOT = Path(__file__).resolve().parent.parent / "lambda_src"
+ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.pytest_cache"]
+HANDLER = "cost_watcher.handler.lambda_handler"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+POWERTOOLS_ACCOUNT = "017000801446"  # AWS's publisher account of the Powertools layers (commercial regions)
+RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS, 120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS, 1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS, 2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def powertools_layer_arn(region: str, layer_version: int) -> str:
+    """AWS's Powertools for AWS Lambda (Python) v3 layer for our runtime and architecture."""
+    python = RUNTIME.name.replace(".", "")  # python3.14 -> python314
+    arch = ARCHITECTURE.name  # arm64 | x86_64
+    return (f"arn:aws:lambda:{region}:{POWERTOOLS_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{python}-{arch}:{layer_version}")
+
+
+def scheduled_event() -> scheduler.ScheduleTargetInput:
+    """The payload a scheduled run receives: the EventBridge 'Scheduled Event' shape, filled by Scheduler."""
+    return scheduler.ScheduleTargetInput.from_object({
+        "version": "0",
+        "id": scheduler.ContextAttribute.execution_id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "time": scheduler.ContextAttribute.scheduled_time,
+        "resources": [scheduler.ContextAttribute.schedule_arn],
+        "detail": {},
+    })
+
+
+class ScanFunction(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str], memory_mb: int,
+                 timeout_minutes: int, log_retention_days: int, powertools_layer_version: int) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.log_group = logs.LogGroup(self, "Logs", retention=RETENTION[log_retention_days])
+        # Our own role, so no AWS managed policy: logs go to this log group only.
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description="cost-watcher scan: read SageMaker hosting, write the digest and ledger")
+        self.log_group.grant_write(self.role)
+        self.dead_letters = sqs.Queue(
+            self, "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(self.dead_letters, "AwsSolutions-SQS3",
+                    "This queue is the dead-letter queue: of the schedule and of failed runs.")
+        self.function = lambda_.Function(
+            self, "Function",
+            description="cost-watcher: finds idle SageMaker endpoints, reports and reclaims opted-in ones",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(ASSET_ROOT), exclude=ASSET_EXCLUDE),
+            layers=[lambda_.LayerVersion.from_layer_version_arn(
+                self, "Powertools", powertools_layer_arn(stack.region, powertools_layer_version))],
+            memory_size=memory_mb,
+            timeout=Duration.minutes(timeout_minutes),
+            reserved_concurrent_executions=1,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            environment=dict(environment),
+            # A failed run is not retried behind anyone's back: it alarms, and the next night runs anew.
+            retry_attempts=0,
+            max_event_age=Duration.hours(1),
+            on_failure=destinations.SqsDestination(self.dead_letters),
+        )
+        acknowledge(self.role.node.find_child("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",
+                    "Active tracing: X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level "
+                    "permissions in IAM, so they can only be granted on '*'.")
+
+
+class Schedule(Construct):
+    """EventBridge Scheduler: time zones (unlike EventBridge rules), a retry policy and a DLQ."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction, expression: str,
+                 timezone: str, dead_letters: sqs.IQueue) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        # Our own role rather than the target's default, so the wildcard below is acknowledged where it is made.
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal(
+            "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}))
+        self.schedule = scheduler.Schedule(
+            self, "Schedule",
+            description="Starts the cost-watcher scan",
+            schedule=scheduler.ScheduleExpression.expression(expression, TimeZone.of(timezone)),
+            target=targets.LambdaInvoke(
+                function,
+                input=scheduled_event(),
+                retry_attempts=3,
+                max_event_age=Duration.hours(2),
+                dead_letter_queue=dead_letters,
+                role=self.role,
+            ),
+        )
+        acknowledge(self.role.node.find_child("DefaultPolicy"),
+                    f"AwsSolutions-IAM5[Resource::{nag_resource(stack, function.function_arn)}:*]",
+                    "CDK's grantInvoke adds the function's versions (ARN:*); the role can invoke this function only.")

@@ -1,0 +1,224 @@
+"""The AWS edge of the digest: store the full report in the ledger, decide, publish to SNS.
+
+`deliver(report, settings, clients)` is the one call a run makes once its report is complete.
+It never raises for an AWS or disk failure, because losing the run's report over a digest
+would be worse than a missing message: a failed write or publish is recorded in
+`report.errors` (region "global"), so the run still ends with an error status, and the digest
+text is logged. What happened is always written to `report.notification`:
+"sent: <message id>", "skipped: <why>" or "failed: <why>".
+
+Reports are stored under `<ledger>/reports/YYYY/MM/DD/<run id>.json`, where the ledger is
+`s3://bucket/prefix` or a local directory (the CLI's `--ledger`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import digest
+from .clients import Clients
+from .errors import describe_error
+from .model import Action, RegionError, Report
+from .report import report_to_dict
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+GLOBAL_REGION = "global"  # errors of the run as a whole, not of one scanned region
+REPORTS_FOLDER = "reports"
+_FAILURES = (ClientError, BotoCoreError, OSError, ValueError)
+
+
+class LedgerLocationError(ValueError):
+    """The ledger setting names no usable place; the message says what is accepted."""
+
+
+# --- deciding ------------------------------------------------------------------------------
+
+def skip_reason(report: Report, settings: Settings) -> str | None:
+    """Why the digest is not sent this run, or None to send it. `notify` decides:
+    always | findings (anything idle/underused, any action, or anything that could not be seen)
+    | actions (any action planned, done, skipped or failed) | never.
+    """
+    if settings.notify == "never":
+        return "notify=never"
+    if not settings.topic_arn:
+        return f"notify={settings.notify} but no topic is configured (topic_arn / --topic-arn)"
+    if settings.notify == "always":
+        return None
+    acted = any(f.action != Action.NONE for f in report.findings)
+    if settings.notify == "actions":
+        return None if acted else "notify=actions and no action was planned or taken"
+    if acted or report.errors or any(digest.needs_attention(f) for f in report.findings):
+        return None
+    return "notify=findings and nothing to report"
+
+
+# --- the ledger: where the full report is kept ---------------------------------------------
+
+def new_run_id(report: Report) -> str:
+    """Sortable by time, unique even for two runs in the same second."""
+    moment = report.generated_at.astimezone(UTC) if report.generated_at.tzinfo else report.generated_at
+    return f"{moment:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def report_key(report: Report, run_id: str) -> str:
+    """reports/YYYY/MM/DD/<run id>.json; the id may come from an event, so only safe characters stay."""
+    moment = report.generated_at.astimezone(UTC) if report.generated_at.tzinfo else report.generated_at
+    safe = re.sub(r"[^A-Za-z0-9._-]", "-", run_id).strip(".") or "run"
+    return f"{REPORTS_FOLDER}/{moment:%Y/%m/%d}/{safe}.json"
+
+
+def parse_s3(uri: str) -> tuple[str, str]:
+    """'s3://bucket/some/key' -> ('bucket', 'some/key')."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise LedgerLocationError(f"ledger {uri!r} names no bucket; expected s3://bucket/prefix or a local directory")
+    return bucket, key.strip("/")
+
+
+def locate(ledger: str, key: str) -> str:
+    """Where a ledger key lives: an s3:// URI, or an absolute path for a local ledger."""
+    if ledger.startswith("s3://"):
+        bucket, prefix = parse_s3(ledger)
+        return f"s3://{bucket}/{prefix}/{key}" if prefix else f"s3://{bucket}/{key}"
+    if not ledger.strip():
+        raise LedgerLocationError("ledger is empty; expected s3://bucket/prefix or a local directory")
+    return str((Path(ledger).expanduser() / key).resolve())
+
+
+def put_report_s3(s3: Any, uri: str, body: bytes) -> None:
+    bucket, key = parse_s3(uri)
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+def write_report_file(path: Path, body: bytes) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(body)
+    os.replace(temporary, path)
+
+
+def store_report(report: Report, location: str, clients: Clients) -> None:
+    """Write the JSON report (report.report_to_dict) to an s3:// URI or a local path."""
+    body = (json.dumps(report_to_dict(report), indent=2, default=str) + "\n").encode()
+    if location.startswith("s3://"):
+        put_report_s3(clients.s3(), location, body)
+    else:
+        write_report_file(Path(location), body)
+
+
+def sent_before(ledger: str, key: str, clients: Clients) -> str | None:
+    """The notification recorded by an earlier attempt of this run ("sent: ..."), if it was sent.
+
+    A retried run (same run id) must not send a second digest. Anything unreadable counts as
+    not sent: a duplicate message is better than none.
+    """
+    try:
+        location = locate(ledger, key)
+        if location.startswith("s3://"):
+            bucket, full_key = parse_s3(location)
+            body = clients.s3().get_object(Bucket=bucket, Key=full_key)["Body"].read()
+        else:
+            path = Path(location)
+            if not path.exists():
+                return None
+            body = path.read_bytes()
+        notification = json.loads(body).get("notification") or ""
+    except (*_FAILURES, AttributeError) as error:
+        if not (isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404")):
+            log.warning("could not read an earlier copy of this run's report: %s", describe_error(error))
+        return None
+    return notification if notification.startswith("sent:") else None
+
+
+def _store(report: Report, ledger: str, key: str, clients: Clients) -> bool:
+    """Store the report under the ledger and name it in the report; on failure record a run error."""
+    previous = report.report_location
+    try:
+        report.report_location = locate(ledger, key)  # the stored copy names itself
+        store_report(report, report.report_location, clients)
+        return True
+    except _FAILURES as error:
+        report.report_location = previous
+        operation = "s3:PutObject" if ledger.startswith("s3://") else "ledger:WriteReport"
+        cause = str(error) if isinstance(error, LedgerLocationError) else describe_error(error)
+        why = f"could not store the report in {ledger}: {cause}"
+        report.errors.append(RegionError(GLOBAL_REGION, operation, why))
+        log.error(why)
+        return False
+
+
+# --- publishing ----------------------------------------------------------------------------
+
+def topic_region(topic_arn: str) -> str:
+    """arn:aws:sns:<region>:<account>:<name>: a topic is published to in its own region."""
+    return topic_arn.split(":")[3]
+
+
+def publish(sns: Any, topic_arn: str, message: digest.Digest) -> str:
+    """One Publish with a message per protocol; returns the SNS message id."""
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=message.subject,
+        Message=message.message(),
+        MessageStructure="json",
+        MessageAttributes=message.attributes,
+    )
+    return str(response["MessageId"])
+
+
+def _send(report: Report, settings: Settings, clients: Clients) -> None:
+    assert settings.topic_arn is not None
+    message = digest.build(report, settings)
+    try:
+        message_id = publish(clients.sns(topic_region(settings.topic_arn)), settings.topic_arn, message)
+    except _FAILURES as error:
+        why = describe_error(error)
+        report.notification = f"failed: {why}"
+        failure = f"digest not sent to {settings.topic_arn}: {why}"
+        report.errors.append(RegionError(GLOBAL_REGION, "sns:Publish", failure))
+        log.error("digest not sent to %s (%s); its text follows so it is not lost:\n%s", settings.topic_arn, why,
+                  message.text)
+        return
+    report.notification = f"sent: {message_id}"
+    log.info("digest sent to %s: %s (%d bytes, %d endpoints listed, %d more in the report)", settings.topic_arn,
+             message_id, message.size(), message.listed, message.omitted)
+
+
+# --- the seam ------------------------------------------------------------------------------
+
+def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str | None = None) -> None:
+    """Store the report (when a ledger is set), then send or skip the digest, recording the outcome.
+
+    Sets `report.report_location` and `report.notification`; failures go to `report.errors`.
+    The report is written before the publish, so a failed publish cannot lose it, and written
+    again afterwards so the stored copy says what happened to the digest. Pass the run's own id
+    (the same on a Lambda retry) so a retry overwrites its report and sends no second digest.
+    """
+    key = report_key(report, run_id or new_run_id(report))
+    earlier = sent_before(settings.ledger, key, clients) if settings.ledger and run_id else None
+    stored = bool(settings.ledger) and _store(report, settings.ledger or "", key, clients)
+
+    reason = skip_reason(report, settings)
+    if earlier:  # keep "sent: <id>" first, so any later retry sees it too
+        report.notification = f"{earlier.split(' (')[0]} (by an earlier attempt of run {run_id})"
+        log.info("digest %s", report.notification)
+    elif reason:
+        report.notification = f"skipped: {reason}"
+        log.info("digest %s", report.notification)
+    else:
+        _send(report, settings, clients)
+
+    if stored:
+        _store(report, settings.ledger or "", key, clients)
