@@ -117,7 +117,8 @@ def test_unpriced_instance_type_is_reported_not_guessed():
 
 def test_capacity_formula_from_target_tracking():
     variant = Variant("AllTraffic", "ml.m5.large", 6)
-    ep = endpoint(variant, scaling={"AllTraffic": ScalingTarget("r", "d", 2, 10, invocations_per_instance_per_minute=120)})
+    target = ScalingTarget("r", "d", 2, 10, invocations_per_instance_per_minute=120)
+    ep = endpoint(variant, scaling={"AllTraffic": target})
     # peak 14,400 invocations an hour = 4 TPS; 120 a minute per instance = 2 TPS -> 2 instances
     needed, why = right_size(variant, Usage(peak_hourly=14_400), ep, low_util=False)
     assert needed == 2
@@ -126,7 +127,8 @@ def test_capacity_formula_from_target_tracking():
 
 def test_capacity_formula_never_goes_below_one_or_the_managed_minimum():
     variant = Variant("AllTraffic", "ml.m5.large", 4, min_instance_count=2)
-    ep = endpoint(variant, scaling={"AllTraffic": ScalingTarget("r", "d", 1, 4, invocations_per_instance_per_minute=600)})
+    target = ScalingTarget("r", "d", 1, 4, invocations_per_instance_per_minute=600)
+    ep = endpoint(variant, scaling={"AllTraffic": target})
     assert right_size(variant, Usage(peak_hourly=1), ep, low_util=False)[0] == 2
 
 
