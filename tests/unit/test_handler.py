@@ -9,9 +9,15 @@ from cost_watcher.settings import Settings
 
 DEPLOYED = Settings(regions=("us-east-1",), dry_run=True, max_actions_per_run=5)
 SCHEDULED = {
-    "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
-    "source": "aws.scheduler", "account": "123456789012", "time": "2026-11-22T02:00:00Z", "region": "us-east-1",
-    "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/cost-watcher"], "detail": {},
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.scheduler",
+    "account": "123456789012",
+    "time": "2026-11-22T02:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/cost-watcher"],
+    "detail": {},
 }
 
 
@@ -21,8 +27,9 @@ def test_scheduled_event_runs_with_deployed_settings():
 
 
 def test_overrides_narrow_the_run():
-    narrowed = settings_for({"overrides": {"lookback_days": 14, "regions": ["eu-west-1"], "max_actions_per_run": 1}},
-                            DEPLOYED)
+    narrowed = settings_for(
+        {"overrides": {"lookback_days": 14, "regions": ["eu-west-1"], "max_actions_per_run": 1}}, DEPLOYED
+    )
     assert (narrowed.lookback_days, narrowed.regions, narrowed.max_actions_per_run) == (14, ("eu-west-1",), 1)
 
 

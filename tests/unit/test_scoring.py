@@ -20,8 +20,15 @@ def prices(instance_type: str, region: str):
 
 
 def endpoint(*variants: Variant, age_days: int = 60, status: str = "InService", described: bool = True, **extra):
-    return Endpoint(name="ep", region="us-east-1", status=status, created=NOW - timedelta(days=age_days),
-                    variants=list(variants) or [Variant("AllTraffic", "ml.m5.large", 1)], described=described, **extra)
+    return Endpoint(
+        name="ep",
+        region="us-east-1",
+        status=status,
+        created=NOW - timedelta(days=age_days),
+        variants=list(variants) or [Variant("AllTraffic", "ml.m5.large", 1)],
+        described=described,
+        **extra,
+    )
 
 
 def usage(**variants: Usage) -> EndpointUsage:
@@ -29,8 +36,12 @@ def usage(**variants: Usage) -> EndpointUsage:
 
 
 def busy(invocations: float = 10_000, hours: int = 168, last_hours_ago: int = 1) -> Usage:
-    return Usage(invocations=invocations, active_hours=hours, peak_hourly=invocations / max(hours, 1) * 2,
-                 last_invocation=NOW - timedelta(hours=last_hours_ago))
+    return Usage(
+        invocations=invocations,
+        active_hours=hours,
+        peak_hourly=invocations / max(hours, 1) * 2,
+        last_invocation=NOW - timedelta(hours=last_hours_ago),
+    )
 
 
 WINDOW = Window(NOW, 7, 30)
@@ -98,8 +109,10 @@ def test_serverless_or_zero_instances_is_idle_but_free():
 
 
 def test_endpoint_idle_only_when_all_inference_components_are_idle():
-    ep = endpoint(Variant("AllTraffic", "ml.g4dn.xlarge", 1),
-                  components=[Component("ic-a", "ep", "AllTraffic"), Component("ic-b", "ep", "AllTraffic")])
+    ep = endpoint(
+        Variant("AllTraffic", "ml.g4dn.xlarge", 1),
+        components=[Component("ic-a", "ep", "AllTraffic"), Component("ic-b", "ep", "AllTraffic")],
+    )
     quiet = EndpointUsage(variants={"AllTraffic": Usage()}, components={"ic-a": Usage(), "ic-b": Usage()})
     assert judge(ep, quiet, SETTINGS, NOW, prices).verdict == Verdict.IDLE
     one_busy = EndpointUsage(variants={"AllTraffic": Usage()}, components={"ic-a": Usage(), "ic-b": busy()})

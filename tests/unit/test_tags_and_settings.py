@@ -64,8 +64,16 @@ def test_bad_values_say_what_is_accepted(values, words):
 
 
 def test_environment_round_trip():
-    settings = Settings(regions=("us-east-1", "eu-west-1"), lookback_days=14, dry_run=False, grace_days=5,
-                        tag_prefix="finops/", notify="always", ledger="s3://bucket/prefix",
-                        topic_arn="arn:aws:sns:us-east-1:123456789012:cost-watcher", underused_scale_down=True)
+    settings = Settings(
+        regions=("us-east-1", "eu-west-1"),
+        lookback_days=14,
+        dry_run=False,
+        grace_days=5,
+        tag_prefix="finops/",
+        notify="always",
+        ledger="s3://bucket/prefix",
+        topic_arn="arn:aws:sns:us-east-1:123456789012:cost-watcher",
+        underused_scale_down=True,
+    )
     assert from_environment(to_environment(settings)) == settings
     assert from_environment({}) == Settings()
