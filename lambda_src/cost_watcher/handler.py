@@ -26,7 +26,8 @@ from .settings import Settings, SettingsError, from_environment, from_mapping
 
 SERVICE = "cost-watcher"
 logger = Logger(service=SERVICE)
-copy_config_to_registered_loggers(source_logger=logger, include={"cost_watcher"})
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # in Lambda, the engine's own loggers speak Powertools JSON too
+    copy_config_to_registered_loggers(source_logger=logger, include={"cost_watcher"})
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CostWatcher"), service=SERVICE)
 tracer = Tracer(service=SERVICE)
 
