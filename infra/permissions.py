@@ -3,7 +3,11 @@
 Read calls are listed explicitly. Destructive SageMaker calls exist only in `act` mode and
 only on resources whose owner opted in with the `<prefix>reclaim` tag; the tag's value
 decides which: `delete` allows deletion (and scale-down), `scale-down` allows scale-down.
-The `restore` command runs with the user's own credentials, so nothing here can re-create.
+The one tag the function writes is its own `<prefix>idle-since` mark; removing that mark needs
+no opt-in (it can only delay a reclaim). Reads that only a reclaim needs (the restore record)
+are in the act policy too. The `restore` command runs with the user's own credentials, so
+nothing here can re-create. tests/infra/test_iam_covers_calls.py derives what is needed from
+recorded runs and holds this module to it, in both directions.
 """
 
 from __future__ import annotations
@@ -28,23 +32,25 @@ READ_WITHOUT_RESOURCE_LEVEL = (
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingPolicies",
     "pricing:GetProducts",
+    "tag:GetResources",  # our idle-since mark on busy endpoints, which the scan does not describe
 )
-DESCRIBE = (
-    "sagemaker:DescribeEndpoint",
-    "sagemaker:DescribeEndpointConfig",
-    "sagemaker:DescribeModel",
-    "sagemaker:DescribeInferenceComponent",
-    "sagemaker:ListTags",
-)
-DESCRIBED_TYPES = ("endpoint", "endpoint-config", "model", "inference-component")
+DESCRIBE = ("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags")
+DESCRIBED_TYPES = ("endpoint", "endpoint-config")
+# Read only to write a restore record before a reclaim (act mode): a report run never needs them,
+# and DescribeModel would show the containers' environment variables.
+RECORD_DESCRIBE = ("sagemaker:DescribeModel", "sagemaker:DescribeInferenceComponent")
+RECORD_DESCRIBED_TYPES = ("model", "inference-component")
+RECORD_READ_WITHOUT_RESOURCE_LEVEL = ("application-autoscaling:DescribeScheduledActions",)
 DELETE = ("sagemaker:DeleteEndpoint", "sagemaker:DeleteInferenceComponent")
 SCALE = ("sagemaker:UpdateEndpointWeightsAndCapacities", "sagemaker:UpdateInferenceComponentRuntimeConfig")
-TAG = ("sagemaker:AddTags", "sagemaker:DeleteTags")
-DESTRUCTIVE_SAGEMAKER = (*DELETE, *SCALE, *TAG)
+MARK = ("sagemaker:AddTags",)
+UNMARK = ("sagemaker:DeleteTags",)
+DESTRUCTIVE_SAGEMAKER = (*DELETE, *SCALE, *MARK, *UNMARK)
 AUTOSCALING_WRITE = (
     "application-autoscaling:RegisterScalableTarget",
     "application-autoscaling:DeregisterScalableTarget",
-    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:DeleteScheduledAction",
 )
 SAGEMAKER_SCALABLE_DIMENSIONS = (
     "sagemaker:variant:DesiredInstanceCount",
@@ -74,28 +80,34 @@ def read_statements(stack: Stack, regions: Sequence[str]) -> list[iam.PolicyStat
 
 
 def act_statements(stack: Stack, regions: Sequence[str], tag_prefix: str) -> list[iam.PolicyStatement]:
-    """Reclaim: only on resources tagged `<prefix>reclaim`, and only our own tags may be written."""
+    """Reclaim: only on resources tagged `<prefix>reclaim`; the only tag written is our `<prefix>idle-since` mark."""
     reclaim_tag = f"aws:ResourceTag/{tag_prefix}reclaim"
     hosted = sagemaker_arns(stack, regions, ("endpoint", "inference-component"))
+    endpoints = sagemaker_arns(stack, regions, ("endpoint",))
+    # exact values, as the engine reads them: "Delete" or "delete " is no opt-in there, nor here
     opted_in_to = {
-        "delete": {"StringEqualsIgnoreCase": {reclaim_tag: ["delete"]}},
-        "any": {"StringEqualsIgnoreCase": {reclaim_tag: ["delete", "scale-down"]}},
+        "delete": {"StringEquals": {reclaim_tag: ["delete"]}},
+        "any": {"StringEquals": {reclaim_tag: ["delete", "scale-down"]}},
+    }
+    only_our_mark = {
+        "ForAllValues:StringEquals": {"aws:TagKeys": [f"{tag_prefix}idle-since"]},
+        "Null": {"aws:TagKeys": "false"},  # ForAllValues alone would also pass a request naming no key
     }
     return [
+        iam.PolicyStatement(sid="ReadForRestoreRecords", actions=list(RECORD_DESCRIBE),
+                            resources=sagemaker_arns(stack, regions, RECORD_DESCRIBED_TYPES)),
+        iam.PolicyStatement(sid="ReadScheduledActionsForRestoreRecords",
+                            actions=list(RECORD_READ_WITHOUT_RESOURCE_LEVEL), resources=["*"]),
         iam.PolicyStatement(sid="DeleteOnlyWhatOwnersTaggedForDeletion", actions=list(DELETE), resources=hosted,
                             conditions=opted_in_to["delete"]),
         iam.PolicyStatement(sid="ScaleDownOnlyWhatOwnersTagged", actions=list(SCALE), resources=hosted,
                             conditions=opted_in_to["any"]),
-        iam.PolicyStatement(
-            sid="WriteOnlyOurTagsOnTaggedResources", actions=list(TAG), resources=hosted,
-            conditions={
-                **opted_in_to["any"],
-                "ForAllValues:StringLike": {"aws:TagKeys": [f"{tag_prefix}*"]},
-                # the owner's opt-in and opt-out tags are theirs alone
-                "ForAllValues:StringNotEqualsIgnoreCase": {"aws:TagKeys": [f"{tag_prefix}reclaim",
-                                                                           f"{tag_prefix}ignore"]},
-            },
-        ),
+        iam.PolicyStatement(sid="MarkOnlyOptedInEndpoints", actions=list(MARK), resources=endpoints,
+                            conditions={**opted_in_to["any"], **only_our_mark}),
+        # No opt-in condition: after an owner removes the reclaim tag, our mark must still be removable
+        # when traffic returns. Removing it can only delay a reclaim, never cause one.
+        iam.PolicyStatement(sid="RemoveOnlyOurMark", actions=list(UNMARK), resources=endpoints,
+                            conditions=only_our_mark),
         iam.PolicyStatement(
             sid="AutoScalingOfSageMakerOnly", actions=list(AUTOSCALING_WRITE), resources=["*"],
             conditions={"StringEquals": {
@@ -136,12 +148,12 @@ class ScanPermissions(Construct):
             *publish_statements(topic.topic_arn, topic_key.key_arn),
         ])
         acknowledge(self.read, "AwsSolutions-IAM5[Resource::*]",
-                    "List*, CloudWatch metric reads, Application Auto Scaling describes and Pricing GetProducts "
-                    "have no resource-level permissions in IAM; each action is listed by name.")
+                    "List*, CloudWatch metric reads, Application Auto Scaling describes, Pricing GetProducts and "
+                    "tag:GetResources have no resource-level permissions in IAM; each action is listed by name.")
         for arn in sagemaker_arns(stack, regions, DESCRIBED_TYPES):
             acknowledge(self.read, f"AwsSolutions-IAM5[Resource::{nag_resource(stack, arn)}]",
-                        "Describe/ListTags must reach every endpoint, config, model and inference component "
-                        "of the scanned regions of this account: finding them is the point.")
+                        "Describe/ListTags must reach every endpoint and endpoint config of the scanned "
+                        "regions of this account: finding the idle ones among them is the point.")
         for prefix in LEDGER_PREFIXES:
             acknowledge(self.read, f"AwsSolutions-IAM5[Resource::{nag_resource(stack, ledger.bucket_arn)}/{prefix}*]",
                         f"Each run writes new objects under {prefix} of our own ledger bucket (restore records "
@@ -151,9 +163,19 @@ class ScanPermissions(Construct):
             self.act = iam.Policy(self, "Act", roles=[role],
                                   statements=act_statements(stack, regions, act_with_tag_prefix))
             acknowledge(self.act, "AwsSolutions-IAM5[Resource::*]",
-                        "Application Auto Scaling scalable-target ARNs are opaque ids; the statement is "
-                        "limited to the sagemaker service namespace and its scalable dimensions instead.")
-            for arn in sagemaker_arns(stack, regions, ("endpoint", "inference-component")):
-                acknowledge(self.act, f"AwsSolutions-IAM5[Resource::{nag_resource(stack, arn)}]",
-                            "Which endpoints may be changed is decided by their owners' reclaim tag, "
-                            "enforced by the aws:ResourceTag condition on every statement.")
+                        "Application Auto Scaling scalable-target ARNs are opaque ids, so its writes are limited "
+                        "to the sagemaker service namespace and its scalable dimensions instead; "
+                        "DescribeScheduledActions has no resource-level permissions at all.")
+            reasons = {
+                "endpoint": "Which endpoints may be deleted, scaled down or marked is decided by their owners' "
+                            "reclaim tag, enforced by an aws:ResourceTag condition; removing our own idle-since mark "
+                            "needs none (it only delays a reclaim), and a restore record reads what will change.",
+                "inference-component": "Which inference components may be deleted or scaled down is decided by "
+                                       "their own reclaim tag (aws:ResourceTag condition); the restore record "
+                                       "describes every component of an endpoint before it changes.",
+                "model": "A restore record holds every model an endpoint serves, and their names are only "
+                         "known from the endpoint config at run time.",
+            }
+            for resource_type, reason in reasons.items():
+                for arn in sagemaker_arns(stack, regions, (resource_type,)):
+                    acknowledge(self.act, f"AwsSolutions-IAM5[Resource::{nag_resource(stack, arn)}]", reason)

@@ -2,6 +2,7 @@
 
 The lists below are written from the issue and the engine's calls, not imported from
 infra.permissions, so a change there that widens or drops a permission fails here.
+test_iam_covers_calls.py derives the same from recorded runs and evaluates the conditions.
 """
 
 from __future__ import annotations
@@ -28,25 +29,31 @@ DESTRUCTIVE_SAGEMAKER = (
 AUTOSCALING_WRITES = (
     "application-autoscaling:RegisterScalableTarget",
     "application-autoscaling:DeregisterScalableTarget",
-    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:DeleteScheduledAction",
 )
 ENGINE_READS = (
     "sagemaker:ListEndpoints",
     "sagemaker:DescribeEndpoint",
     "sagemaker:DescribeEndpointConfig",
-    "sagemaker:DescribeModel",
     "sagemaker:ListTags",
     "sagemaker:ListInferenceComponents",
-    "sagemaker:DescribeInferenceComponent",
     "cloudwatch:GetMetricData",
     "cloudwatch:ListMetrics",
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingPolicies",
+    "tag:GetResources",
     "pricing:GetProducts",
     "s3:GetObject",
     "s3:PutObject",
     "s3:ListBucket",
     "sns:Publish",
+)
+# read only to write a restore record before a reclaim: act mode only
+RECORD_READS = (
+    "sagemaker:DescribeModel",
+    "sagemaker:DescribeInferenceComponent",
+    "application-autoscaling:DescribeScheduledActions",
 )
 VARIANTS = ("report", "act")
 
@@ -72,13 +79,24 @@ def test_every_engine_read_is_granted(template):
     assert missing == []
 
 
+def test_restore_record_reads_are_granted_in_act_mode_only(report_template, act_template):
+    assert sorted(set(RECORD_READS) & all_actions(report_template)) == []
+    assert sorted(set(RECORD_READS) - all_actions(act_template)) == []
+
+
 def test_report_mode_has_no_destructive_permission_at_all(report_template):
     granted = all_actions(report_template)
     assert sorted(granted & {*DESTRUCTIVE_SAGEMAKER, *AUTOSCALING_WRITES}) == []
     assert not any(a.startswith(("s3:Delete", "sagemaker:Create", "sagemaker:Stop", "iam:")) for a in granted)
 
 
-@pytest.mark.parametrize("action", DESTRUCTIVE_SAGEMAKER)
+def test_nothing_can_be_created_or_reconfigured(template):
+    """`restore` runs with the user's own credentials: the function cannot re-create or re-scale up."""
+    granted = all_actions(template)
+    assert sorted(a for a in granted if a.startswith(("sagemaker:Create", "application-autoscaling:Put"))) == []
+
+
+@pytest.mark.parametrize("action", [a for a in DESTRUCTIVE_SAGEMAKER if a != "sagemaker:DeleteTags"])
 def test_act_mode_grants_each_destructive_call_only_on_reclaim_tagged_resources(act_template, synth, action):
     prefix = synth.settings["act"].engine.tag_prefix
     statements = statements_with(act_template, action)
@@ -102,14 +120,25 @@ def test_deletion_needs_the_delete_tag_value_not_scale_down(act_template, synth,
         assert [as_list(v) for v in values] == [["delete"]]
 
 
-def test_tag_writes_are_limited_to_our_prefix_and_never_the_owner_tags(act_template, synth):
+def test_tag_writes_are_limited_to_our_mark_on_endpoints(act_template, synth):
     prefix = synth.settings["act"].engine.tag_prefix
     for action in ("sagemaker:AddTags", "sagemaker:DeleteTags"):
-        for statement in statements_with(act_template, action):
+        statements = statements_with(act_template, action)
+        assert statements, f"{action} is not granted in act mode"
+        for statement in statements:
             condition = statement["Condition"]
-            assert as_list(condition["ForAllValues:StringLike"]["aws:TagKeys"]) == [f"{prefix}*"]
-            refused = {k.lower() for k in as_list(condition["ForAllValues:StringNotEqualsIgnoreCase"]["aws:TagKeys"])}
-            assert {f"{prefix}reclaim", f"{prefix}ignore"} <= refused
+            assert as_list(condition["ForAllValues:StringEquals"]["aws:TagKeys"]) == [f"{prefix}idle-since"]
+            assert condition["Null"] == {"aws:TagKeys": "false"}  # a request naming no key passes ForAllValues
+            assert all(":endpoint/" in str(resource) for resource in as_list(statement["Resource"]))
+
+
+def test_removing_our_mark_needs_no_opt_in_and_nothing_else_can_be_removed(act_template, synth):
+    """An owner who withdrew the opt-in keeps our mark otherwise; removing it only delays a reclaim."""
+    prefix = synth.settings["act"].engine.tag_prefix
+    (statement,) = statements_with(act_template, "sagemaker:DeleteTags")
+    assert as_list(statement["Action"]) == ["sagemaker:DeleteTags"]
+    assert set(statement["Condition"]) == {"ForAllValues:StringEquals", "Null"}
+    assert statement["Condition"]["ForAllValues:StringEquals"] == {"aws:TagKeys": [f"{prefix}idle-since"]}
 
 
 @pytest.mark.parametrize("action", AUTOSCALING_WRITES)
