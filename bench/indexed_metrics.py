@@ -13,8 +13,8 @@ only if it has data from the last 14 days, and its dimension filter keeps series
 carry the named dimensions.
 
 `install()` swaps the methods on moto's CloudWatchBackend class for this process; only the
-benchmark calls it. Metric math and Metrics Insights queries are refused with a clear
-error rather than answered wrongly.
+benchmark calls it (seed_account.seed and LatencyServer do, idempotently). Metric math
+and Metrics Insights queries are refused with a clear error rather than answered wrongly.
 """
 
 from __future__ import annotations

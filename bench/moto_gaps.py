@@ -8,7 +8,8 @@
 - DescribeScalingPolicies pages 100 at a time; AWS at most 50, so moto would undercount
   the calls a region-wide listing costs.
 
-`install()` patches moto's response classes in this process; only the benchmark calls it.
+`install()` patches moto's response classes in this process; only the benchmark calls it
+(LatencyServer does, idempotently).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any
 from . import inventory, metrics, notify, reclaim
 from .clients import Clients
 from .errors import describe_error, is_not_found
-from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE, Query
+from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, Query
 from .model import Endpoint, EndpointUsage, Finding, RegionError, Report
 from .pricing import PriceBook, is_accelerated
 from .scoring import Window, judge
@@ -117,11 +117,9 @@ def _scan(
 
     second = {e.name: _detail_queries(e, first[e.name]) for e in candidates}
     detail_queries = [q for qs in second.values() for q in qs]
-    hourly_new = [q for q in detail_queries if q.period == HOUR and q.metric == INVOCATIONS]
+    hourly_new = [q for q in detail_queries if q.period == HOUR]
     daily_start = _floor(now - timedelta(days=settings.last_used_days), DAY)
-    more, more_failed = metrics.fetch(
-        cloudwatch, hourly_new + [q for q in detail_queries if q.metric != INVOCATIONS], start, end
-    )
+    more, more_failed = metrics.fetch(cloudwatch, hourly_new, start, end)
     daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail_queries if q.period == DAY], daily_start, end)
     points.update(more)
     failed.update(more_failed)
@@ -140,7 +138,7 @@ def _scan(
         if endpoint.name in unseen:
             usage = EndpointUsage(error=unseen[endpoint.name])
         elif endpoint.name in first:
-            usage = _usage(endpoint, first[endpoint.name] + second.get(endpoint.name, []), points, daily, failed)
+            usage = _usage(first[endpoint.name] + second.get(endpoint.name, []), points, daily, failed, start)
         if endpoint.status == "Deleted":
             continue
         if endpoint.described and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
@@ -161,11 +159,11 @@ def _attach_components(scan: RegionScan, sagemaker: Any, endpoints: list[Endpoin
 
 
 def _known_variants(scan: RegionScan, cloudwatch: Any) -> dict[str, set[str]]:
-    """Variants per endpoint from the series CloudWatch has: instance metrics name every
-    instance-backed variant (busy or not), invocation metrics every variant with traffic."""
+    """Variants per endpoint from the instance metrics CloudWatch lists: every instance-backed
+    variant publishes them, busy or not. One listing, N/500 calls; an endpoint it does not
+    name (serverless, inference components only, no data in 14 days) is simply described."""
     try:
         series = metrics.list_series(cloudwatch, INSTANCE_NAMESPACE, "CPUUtilization")
-        series |= metrics.list_series(cloudwatch, INVOCATIONS_NAMESPACE, INVOCATIONS)
     except Exception as error:  # noqa: BLE001 - without the listing every endpoint is described instead
         scan.errors.append(RegionError(scan.region, "cloudwatch:ListMetrics", describe_error(error)))
         return {}
@@ -221,7 +219,8 @@ def _describe_all(
 
 def _attach_scaling(scan: RegionScan, clients: Clients, candidates: list[Endpoint]) -> None:
     try:
-        targets = inventory.scaling_targets(clients.autoscaling(scan.region))
+        resource_ids = [inventory.variant_resource_id(e.name, v.name) for e in candidates for v in e.variants]
+        targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids)
     except Exception as error:  # noqa: BLE001 - autoscaling only refines advice; say it was not seen
         scan.errors.append(
             RegionError(scan.region, "application-autoscaling:DescribeScalableTargets", describe_error(error))
@@ -232,8 +231,9 @@ def _attach_scaling(scan: RegionScan, clients: Clients, candidates: list[Endpoin
 
 
 def _detail_queries(endpoint: Endpoint, first: list[Query]) -> list[Query]:
-    """For a described candidate: hourly invocations of variants not yet read, daily
-    invocations over last_used_days (last use), and peak CPU/GPU utilisation."""
+    """For a described candidate: hourly invocations of variants not yet read; and, in one
+    daily pass over last_used_days, invocations (last use) and peak CPU/GPU utilisation
+    (kept for the lookback window only)."""
     queries: list[Query] = []
     for variant in endpoint.variants:
         hourly = metrics.variant_query(INVOCATIONS, endpoint.name, variant.name, "Sum", HOUR)
@@ -243,20 +243,24 @@ def _detail_queries(endpoint: Endpoint, first: list[Query]) -> list[Query]:
         if variant.billed_instances:
             queries.append(
                 metrics.variant_query(
-                    "CPUUtilization", endpoint.name, variant.name, "Maximum", HOUR, namespace=INSTANCE_NAMESPACE
+                    "CPUUtilization", endpoint.name, variant.name, "Maximum", DAY, namespace=INSTANCE_NAMESPACE
                 )
             )
             if is_accelerated(variant.instance_type or ""):
                 queries.append(
                     metrics.variant_query(
-                        "GPUUtilization", endpoint.name, variant.name, "Maximum", HOUR, namespace=INSTANCE_NAMESPACE
+                        "GPUUtilization", endpoint.name, variant.name, "Maximum", DAY, namespace=INSTANCE_NAMESPACE
                     )
                 )
     queries += [metrics.component_query(c.name, "Sum", DAY) for c in endpoint.components]
     return queries
 
 
-def _usage(endpoint: Endpoint, queries: list[Query], points: dict, daily: dict, failed: dict) -> EndpointUsage:
+def _usage(
+    queries: list[Query], points: dict, daily: dict, failed: dict, window_start: datetime
+) -> EndpointUsage:
+    """Group an endpoint's series by variant or component and summarise each; utilisation
+    comes from the daily pass and counts only days that overlap the lookback window."""
     broken = [q for q in queries if q in failed]
     if broken:
         return EndpointUsage(error=failed[broken[0]])
@@ -271,7 +275,8 @@ def _usage(endpoint: Endpoint, queries: list[Query], points: dict, daily: dict, 
         )
         slot = grouped.setdefault(key, {"hourly": [], "daily": [], "util": []})
         if query.metric != INVOCATIONS:
-            slot["util"].extend(points.get(query, []))
+            first_day = _floor(window_start, DAY)
+            slot["util"].extend(p for p in daily.get(query, []) if p[0] >= first_day)
         elif query.period == DAY:
             slot["daily"].extend(daily.get(query, []))
         else:

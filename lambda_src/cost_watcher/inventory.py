@@ -100,31 +100,34 @@ def merge_variants(live: Iterable[dict[str, Any]], configured: Iterable[dict[str
     return variants
 
 
-def scaling_targets(autoscaling: Any) -> dict[str, ScalingTarget]:
-    """SageMaker variant scaling targets in the region by resource id, with per-instance capacity.
+def scaling_targets(autoscaling: Any, resource_ids: list[str]) -> dict[str, ScalingTarget]:
+    """SageMaker scaling targets of the given resources, with per-instance capacity.
 
-    A target-tracking policy on SageMakerVariantInvocationsPerInstance tells how many
-    invocations a minute one instance is meant to serve: the per-instance capacity the
-    right-size advice needs. Two paginated calls for the whole region.
+    Asked for by resource id (50 a call) so the cost follows the candidates, not the
+    region's whole fleet. A target-tracking policy on SageMakerVariantInvocationsPerInstance
+    tells how many invocations a minute one instance is meant to serve: the per-instance
+    capacity the right-size advice needs (one call per target found).
     """
     targets: dict[str, ScalingTarget] = {}
-    for page in autoscaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="sagemaker"):
-        for item in page.get("ScalableTargets", []):
-            targets[item["ResourceId"]] = ScalingTarget(
-                resource_id=item["ResourceId"],
-                dimension=item["ScalableDimension"],
-                min_capacity=item["MinCapacity"],
-                max_capacity=item["MaxCapacity"],
-            )
-    if not targets:
-        return targets
-    for page in autoscaling.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="sagemaker"):
-        for policy in page.get("ScalingPolicies", []):
-            tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
-            metric = (tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
-            target = targets.get(policy["ResourceId"])
-            if target and metric == INVOCATIONS_PER_INSTANCE:
-                target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
+    paginator = autoscaling.get_paginator("describe_scalable_targets")
+    for start in range(0, len(resource_ids), 50):
+        pages = paginator.paginate(ServiceNamespace="sagemaker", ResourceIds=resource_ids[start:start + 50])
+        for page in pages:
+            for item in page.get("ScalableTargets", []):
+                targets[item["ResourceId"]] = ScalingTarget(
+                    resource_id=item["ResourceId"],
+                    dimension=item["ScalableDimension"],
+                    min_capacity=item["MinCapacity"],
+                    max_capacity=item["MaxCapacity"],
+                )
+    policies = autoscaling.get_paginator("describe_scaling_policies")
+    for target in targets.values():
+        for page in policies.paginate(ServiceNamespace="sagemaker", ResourceId=target.resource_id):
+            for policy in page.get("ScalingPolicies", []):
+                tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+                metric = (tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+                if metric == INVOCATIONS_PER_INSTANCE:
+                    target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
     return targets
 
 
