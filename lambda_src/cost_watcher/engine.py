@@ -18,7 +18,7 @@ from typing import Any
 from . import inventory, metrics, notify, reclaim
 from .clients import Clients
 from .errors import describe_error, is_not_found
-from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, Query
+from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE, Query
 from .model import Endpoint, EndpointUsage, Finding, RegionError, Report
 from .pricing import PriceBook, is_accelerated
 from .scoring import Window, judge
@@ -159,11 +159,13 @@ def _attach_components(scan: RegionScan, sagemaker: Any, endpoints: list[Endpoin
 
 
 def _known_variants(scan: RegionScan, cloudwatch: Any) -> dict[str, set[str]]:
-    """Variants per endpoint from the instance metrics CloudWatch lists: every instance-backed
-    variant publishes them, busy or not. One listing, N/500 calls; an endpoint it does not
-    name (serverless, inference components only, no data in 14 days) is simply described."""
+    """Variants per endpoint from the series CloudWatch lists: instance metrics name every
+    instance-backed variant (busy or not), invocation metrics every variant with traffic
+    (serverless ones included). Two listings of N/500 calls each are far cheaper than
+    describing the endpoints they would otherwise leave unnamed."""
     try:
         series = metrics.list_series(cloudwatch, INSTANCE_NAMESPACE, "CPUUtilization")
+        series |= metrics.list_series(cloudwatch, INVOCATIONS_NAMESPACE, INVOCATIONS)
     except Exception as error:  # noqa: BLE001 - without the listing every endpoint is described instead
         scan.errors.append(RegionError(scan.region, "cloudwatch:ListMetrics", describe_error(error)))
         return {}
