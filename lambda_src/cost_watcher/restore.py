@@ -127,24 +127,25 @@ def _check_ours(record: Record, live: dict[str, Any]) -> None:
 
 # --- after a delete -----------------------------------------------------------------------
 
+def _ensure(result: RestoreResult, sagemaker: Any, kind: str, api_noun: str, name: str, described: dict) -> None:
+    """Recreate a model or endpoint config from its recorded describe, unless it still exists."""
+    if _exists(getattr(sagemaker, f"describe_{'_'.join(kind.split())}"), **{f"{api_noun}Name": name}):
+        result.steps.append(f"{kind} {name} exists: kept")
+        return
+    if not result.dry_run:
+        create = getattr(sagemaker, f"create_{'_'.join(kind.split())}")
+        create(**actions.request(sagemaker, f"Create{api_noun}", described))
+    result.steps.append(f"{'would create' if result.dry_run else 'created'} {kind} {name}")
+
+
 def _recreate(result: RestoreResult, record: Record, live: dict[str, Any] | None, sagemaker: Any, autoscaling: Any,
               prefix: str, wait: Wait) -> None:
     doc, dry = record.doc, result.dry_run
     would = "would create" if dry else "created"
     for model in doc.get("models", []):
-        if _exists(sagemaker.describe_model, ModelName=model["ModelName"]):
-            result.steps.append(f"model {model['ModelName']} exists: kept")
-        else:
-            if not dry:
-                sagemaker.create_model(**actions.request(sagemaker, "CreateModel", model))
-            result.steps.append(f"{would} model {model['ModelName']}")
+        _ensure(result, sagemaker, "model", "Model", model["ModelName"], model)
     config = doc["endpoint_config"]
-    if _exists(sagemaker.describe_endpoint_config, EndpointConfigName=config["EndpointConfigName"]):
-        result.steps.append(f"endpoint config {config['EndpointConfigName']} exists: kept")
-    else:
-        if not dry:
-            sagemaker.create_endpoint_config(**actions.request(sagemaker, "CreateEndpointConfig", config))
-        result.steps.append(f"{would} endpoint config {config['EndpointConfigName']}")
+    _ensure(result, sagemaker, "endpoint config", "EndpointConfig", config["EndpointConfigName"], config)
 
     name = result.endpoint
     if live is None:
