@@ -251,7 +251,8 @@ def delete_components(sagemaker: Any, names: list[str], wait: Wait) -> None:
 
 
 def delete_endpoint(sagemaker: Any, name: str) -> None:
-    sagemaker.delete_endpoint(EndpointName=name)
+    """Delete; 'not found' means a retry of a delete whose answer was lost: done either way."""
+    _ignore_missing(sagemaker.delete_endpoint, EndpointName=name)
 
 
 # --- scale-down ---------------------------------------------------------------------------

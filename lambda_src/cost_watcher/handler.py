@@ -55,7 +55,9 @@ def settings_for(event: Any, base: Settings) -> Settings:
             f"unknown event key(s) {', '.join(map(repr, unknown))}; a manual invoke accepts "
             f"{{\"overrides\": {{...}}}} with keys {', '.join(OVERRIDABLE)}"
         )
-    overrides = event.get("overrides") or {}
+    overrides = event.get("overrides")
+    if overrides is None:
+        overrides = {}
     if not isinstance(overrides, Mapping):
         raise EventError(f"'overrides' must be an object with keys {', '.join(OVERRIDABLE)}")
     refused = sorted(set(overrides) - set(OVERRIDABLE))

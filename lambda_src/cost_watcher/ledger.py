@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import describe_error
+from .settings import SettingsError, validate_ledger
 
 SCHEMA = "cost-watcher/restore-record/v1"
 ROOT = "ledger"
@@ -207,14 +208,13 @@ def open_ledger(location: str | None, clients: Any) -> Ledger:
     if not location or not location.strip():
         raise LedgerError("no ledger configured: set ledger (or --ledger) to s3://bucket[/prefix] or a directory")
     location = location.strip()
+    try:
+        validate_ledger(location)
+    except SettingsError as error:
+        raise LedgerError(str(error)) from None
     if location.startswith("s3://"):
         bucket, _, prefix = location[len("s3://"):].partition("/")
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
-            raise LedgerError(f"ledger {location!r}: {bucket!r} is not a valid S3 bucket name; "
-                              "expected s3://bucket[/prefix] or a directory path")
         return Ledger(S3Store(clients.s3(), bucket, prefix))
-    if "://" in location:
-        raise LedgerError(f"ledger {location!r}: unsupported scheme; expected s3://bucket[/prefix] or a directory path")
     root = Path(location).expanduser()
     if root.exists() and not root.is_dir():
         raise LedgerError(f"ledger {location!r} is a file; expected a directory (created if missing) or s3://bucket")

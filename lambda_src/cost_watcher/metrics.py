@@ -125,8 +125,10 @@ def fetch(
                 errors[query] = f"GetMetricData failed: {describe_error(error)}"
             continue
         for query_id, query in ids.items():
-            code = status.get(query_id, "Complete")
-            if code != "Complete":
+            code = status.get(query_id)
+            if code is None:
+                errors[query] = "GetMetricData returned no result for this series"
+            elif code != "Complete":
                 errors[query] = f"GetMetricData returned status {code}"
             else:
                 points[query] = collected[query_id]

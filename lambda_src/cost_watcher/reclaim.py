@@ -20,13 +20,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from . import actions, policy
+from . import actions, inventory, policy
 from .actions import EndpointGone, IncompleteRecord, Wait
 from .errors import describe_error, is_not_found
 from .ledger import Ledger, LedgerError, Record, open_ledger
 from .model import DESTRUCTIVE_ACTIONS, Action, Finding, RegionError, Report
 from .settings import Settings
-from .tags import IDLE_SINCE
+from .tags import IDLE_SINCE, parse_tags
 
 Clock = Callable[[], datetime]
 BUSY_STATES = ("Creating", "Updating", "SystemUpdating", "RollingBack")
@@ -223,6 +223,10 @@ def _reclaim(finding: Finding, settings: Settings, clients: Any, ledger: Ledger,
             waited = f" after waiting {wait.seconds} s" if status in BUSY_STATES else ""
             finding.action_result = f"skipped: endpoint is {status}{waited}; retried by a later run"
             return
+        changed = _changed_since_scan(finding, live, sagemaker, settings)
+        if changed:
+            finding.action_result = f"skipped: {changed}; judged afresh by a later run"
+            return
         act = _delete if finding.action == Action.DELETE else _scale_down
         finding.action_result = act(finding, settings.tag_prefix, sagemaker, autoscaling, ledger, live, wait,
                                     clock, step)
@@ -238,6 +242,28 @@ def _reclaim(finding: Finding, settings: Settings, clients: Any, ledger: Ledger,
     except Exception as error:  # noqa: BLE001 - one endpoint's trouble never fails the run
         operation, message = _failure(error, step[0])
         _fail(finding, report, operation, message)
+
+
+def _changed_since_scan(finding: Finding, live: dict[str, Any], sagemaker: Any, settings: Settings) -> str | None:
+    """Why the endpoint is no longer the one that was judged, or None.
+
+    Between scan and action an endpoint may be re-created under the same name, re-configured,
+    or its owner may withdraw the opt-in (or remove our mark to postpone). Tags are read
+    fresh here, one call per endpoint about to be reclaimed, so none of that is missed.
+    """
+    scanned = finding.endpoint
+    if scanned is not None:
+        if scanned.created and live.get("CreationTime") and live["CreationTime"] != scanned.created:
+            return "endpoint was re-created since the scan"
+        if scanned.config_name and live.get("EndpointConfigName") != scanned.config_name:
+            return "endpoint was re-configured since the scan"
+    state = parse_tags(inventory.list_tags(sagemaker, live.get("EndpointArn") or finding.endpoint.arn),
+                       settings.tag_prefix)
+    if state.ignore or state.reclaim != finding.reclaim_tag:
+        return "the owner changed the opt-in tags since the scan"
+    if state.idle_since != finding.idle_since:
+        return "the idle-since mark changed since the scan"
+    return None
 
 
 def _delete(finding: Finding, prefix: str, sagemaker: Any, autoscaling: Any, ledger: Ledger, live: dict[str, Any],

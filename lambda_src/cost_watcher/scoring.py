@@ -133,7 +133,11 @@ def judge(
 
     names = [v.name for v in endpoint.variants] or sorted(usage.variants)
     per_variant = {name: variant_usage(endpoint, name, usage) for name in names}
-    total = combine(list(per_variant.values()) + [usage.components[c] for c in usage.components if not names])
+    # series of variants no longer in the config (replaced by UpdateEndpoint) are still this endpoint's traffic
+    retired = [use for name, use in usage.variants.items() if name not in per_variant]
+    hosted = {c.name for c in endpoint.components} if per_variant else set()
+    orphans = [use for name, use in usage.components.items() if name not in hosted]
+    total = combine(list(per_variant.values()) + retired + orphans)
     finding.invocations = total.invocations
     finding.last_invocation = total.last_invocation
     finding.score = score(total, window)

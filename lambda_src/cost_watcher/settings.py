@@ -73,6 +73,21 @@ def validate_region(region: str) -> str:
     return region
 
 
+S3_BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def validate_ledger(location: str) -> str:
+    """`s3://bucket[/prefix]` with a valid bucket name, or a local directory path."""
+    accepted = "s3://bucket[/prefix] (a valid S3 bucket name) or a directory path"
+    if location.startswith("s3://"):
+        bucket = location[len("s3://"):].partition("/")[0]
+        if not S3_BUCKET_PATTERN.fullmatch(bucket):
+            raise _fail("ledger", location, accepted)
+    elif "://" in location or not location.strip():
+        raise _fail("ledger", location, accepted)
+    return location
+
+
 def validate(settings: Settings) -> Settings:
     """Return the settings unchanged if every value is acceptable, else raise SettingsError."""
     for region in settings.regions:
@@ -89,6 +104,8 @@ def validate(settings: Settings) -> Settings:
         raise _fail("tag_prefix", settings.tag_prefix, "1-64 characters of letters, digits, spaces and _.:/=+-@")
     if settings.tag_prefix.lower().startswith("aws:"):
         raise _fail("tag_prefix", settings.tag_prefix, "a prefix that does not start with 'aws:' (reserved by AWS)")
+    if settings.ledger is not None:
+        validate_ledger(settings.ledger)
     if settings.notify not in NOTIFY_MODES:
         raise _fail("notify", settings.notify, " | ".join(NOTIFY_MODES))
     if settings.pricing not in PRICING_SOURCES:

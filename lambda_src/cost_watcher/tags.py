@@ -42,7 +42,12 @@ def parse_tags(tags: dict[str, str], prefix: str) -> TagState:
         if value == "true":
             state.ignore = True
         else:
-            state.warnings.append(f"tag {ignore_key}={value!r} is not recognised: use exactly 'true' to leave it out")
+            # the owner meant something by it: never reclaim on a guess
+            state.warnings.append(
+                f"tag {ignore_key}={value!r} is not recognised: use exactly 'true' to leave it out; "
+                "until it is fixed the endpoint is reported but never reclaimed"
+            )
+            state.reclaim = None
 
     if mark_key in tags:
         try:

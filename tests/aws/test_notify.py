@@ -15,6 +15,7 @@ from moto.sns.models import sns_backends
 from cost_watcher import digest, notify
 from cost_watcher.clients import Clients
 from cost_watcher.model import RegionError, Report, Verdict
+from cost_watcher.settings import SettingsError
 from tests.chatbot_schema import VALIDATOR
 from tests.digest_samples import NOW, act_report, big_report, dry_run_report, finding, quiet_report, settings
 
@@ -211,12 +212,11 @@ def test_a_failed_report_write_is_an_error_but_the_digest_still_goes(account):
     assert "s3:PutObject" in envelope["Message"]  # listed under what could not be done
 
 
-def test_a_ledger_without_a_bucket_is_a_clear_error(account):
-    report = fresh(quiet_report())
-    notify.deliver(report, settings(topic_arn=account["topic"], ledger="s3://"), account["clients"])
-    [error] = report.errors
-    assert error.message == ("could not store the report in s3://: ledger 's3://' names no bucket; "
-                             "expected s3://bucket/prefix or a local directory")
+def test_a_ledger_without_a_bucket_is_refused_before_the_run(account):
+    with pytest.raises(SettingsError) as caught:
+        settings(topic_arn=account["topic"], ledger="s3://")
+    assert str(caught.value) == ("setting 'ledger': 's3://' is not accepted; expected s3://bucket[/prefix] "
+                                 "(a valid S3 bucket name) or a directory path")
 
 
 def test_five_thousand_findings_publish_within_the_sns_limit(account):

@@ -144,6 +144,10 @@ def stub_recheck(clients: StubbedClients) -> None:
 def stub_snapshot(clients: StubbedClients, min_instances: int = 0) -> None:
     sm, aas = clients.sm, clients.aas
     sm.add_response("describe_endpoint", endpoint_description(), {"EndpointName": "llm"})
+    # tags read fresh right before acting: the owner's opt-in is still as scanned
+    sm.add_response("list_tags", {"Tags": [{"Key": "cost-watcher:reclaim", "Value": clients.tag},
+                                           {"Key": "cost-watcher:idle-since", "Value": "2025-03-01"}]},
+                    {"ResourceArn": f"{ARN}:endpoint/llm"})
     sm.add_response("describe_endpoint_config", config_description(min_instances), {"EndpointConfigName": "llm-config"})
     for name in ("ic-a", "ic-b"):
         sm.add_response("describe_inference_component", component_description(name), {"InferenceComponentName": name})

@@ -100,8 +100,8 @@ def test_a_foreign_file_is_not_read_as_a_record(tmp_path):
     [
         (None, "no ledger configured"),
         ("  ", "no ledger configured"),
-        ("s3://Bad_Bucket/x", "not a valid S3 bucket name"),
-        ("ftp://host/path", "unsupported scheme"),
+        ("s3://Bad_Bucket/x", "a valid S3 bucket name"),
+        ("ftp://host/path", "expected s3://bucket"),
     ],
 )
 def test_unusable_locations_are_clear_errors(location, words):

@@ -104,9 +104,6 @@ def test_malformed_deployed_settings_are_refused_before_any_call(variable, value
         assert word in message, message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a malformed ledger location in the environment is not a settings error: "
-                                       "the run goes ahead (marks endpoints) and fails per endpoint, and a "
-                                       "scheme-less value becomes a local directory for the report")
 @pytest.mark.parametrize("ledger", ["ftp://cw-ledger/prod", "s3://CW_Ledger/prod", "s3://"])
 def test_malformed_ledger_location_is_refused_before_any_call(world: World, ledger, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where a misread location would be written to
@@ -177,8 +174,6 @@ def test_odd_case_or_whitespace_in_the_opt_in_is_never_an_opt_in(world: World, n
     assert world.records() == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an ignore tag in odd case ('TRUE', ' true') is only a warning: an "
-                                       "opted-in endpoint the owner meant to exclude is deleted anyway")
 @pytest.mark.parametrize("value", ["TRUE", " true", "yes"])
 def test_odd_ignore_tag_on_an_opted_in_endpoint_blocks_reclaim(world: World, net: Network, value: str):
     world.build(spec("keep-me", tags={RECLAIM: "delete", MARK: DUE, IGNORE: value}), *fleet()[:1])

@@ -109,9 +109,6 @@ def test_incomplete_series_makes_its_endpoint_unknown(world: World, net: Network
     assert outcome.status == "incomplete"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a series left out of a GetMetricData answer is read as 'no datapoints' "
-                                       "(metrics.fetch defaults a missing status to Complete): a busy endpoint whose "
-                                       "series are missing is judged idle and deleted")
 def test_series_left_out_of_the_answer_is_unknown_not_idle(world: World, net: Network):
     """`busy-marked` is busy, opted in and carries an old mark: if its series are simply
     missing from every answer (the scan's and the re-check's), it must not be deleted."""

@@ -64,9 +64,6 @@ def test_endpoint_moved_to_updating_between_scan_and_action(world: World, net: N
     assert outcome.status == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an endpoint deleted and re-created under the same name after the scan "
-                                       "is deleted without being judged (reclaim._reclaim does not compare the live "
-                                       "endpoint with the scanned one)")
 def test_endpoint_replaced_under_the_same_name_is_not_deleted(world: World, net: Network):
     world.build(*fleet())
 
@@ -88,8 +85,6 @@ def test_endpoint_replaced_under_the_same_name_is_not_deleted(world: World, net:
     assert outcome.finding("idle-due")["action_result"].startswith("skipped")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the owner's opt-out after the scan (reclaim tag removed, or our mark "
-                                       "removed to postpone) is not seen: the endpoint is deleted anyway")
 @pytest.mark.parametrize("removed", [RECLAIM, MARK])
 def test_opt_out_between_scan_and_action_is_respected(world: World, net: Network, removed: str):
     world.build(*fleet())
@@ -121,9 +116,6 @@ def test_lost_answer_to_a_mark_or_unmark_is_retried_harmlessly(world: World, net
     assert outcome.status == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: DeleteEndpoint took effect but its answer was lost; botocore's retry "
-                                       "gets 'Could not find endpoint' and the run reports the delete as failed "
-                                       "(status incomplete) although the endpoint is gone")
 def test_lost_answer_to_delete_endpoint_is_reported_as_done(world: World, net: Network):
     world.build(*fleet())
     before = world.state()

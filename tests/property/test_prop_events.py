@@ -62,8 +62,6 @@ def test_any_environment_is_valid_settings_or_a_clear_refusal(environ):
         assert "setting" in outcome or "environment" in outcome
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an 'overrides' that is empty but not an object ([], '', 0, false) is "
-                                       "silently read as no overrides (handler.settings_for uses `or {}`)")
 @pytest.mark.parametrize("overrides", [[], "", 0, False])
 def test_overrides_of_the_wrong_type_are_refused_even_when_empty(overrides):
     with pytest.raises(EventError, match="'overrides' must be an object"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from prop_strategies import NOW, endpoints, price, settings_values, usages
@@ -52,9 +51,6 @@ def test_any_invocation_in_the_window_is_never_idle(case):
     assert finding.invocations > 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: traffic of a variant that is not in the endpoint's current config "
-                                       "(its series outlive an UpdateEndpoint) is left out of the verdict: an endpoint "
-                                       "invoked 3 days ago is judged idle (scoring.judge sums current variants only)")
 @FIND_ONLY
 @given(judged_with_traffic(old_variants=True))
 def test_traffic_on_a_replaced_variant_is_still_traffic(case):
@@ -63,7 +59,6 @@ def test_traffic_on_a_replaced_variant_is_still_traffic(case):
     assert finding.verdict not in NOT_SPENDING_TRAFFIC, (finding.verdict, finding.reason)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the example behind the property above (scoring.judge)")
 def test_replaced_variant_example():
     """Updated two days ago from config v1 (variant 'blue', used three days ago) to v2
     (variant 'green', silent since): not idle, it was used within the 7-day window."""
