@@ -178,7 +178,8 @@ def clients() -> StubbedClients:
     return StubbedClients()
 
 
-def test_components_are_deleted_and_gone_before_the_endpoint(clients: StubbedClients, tmp_path):
+def stub_until_components_deleted(clients: StubbedClients) -> None:
+    """Re-check, record, autoscaling removed, then both components' deletes asked for."""
     stub_recheck(clients)
     stub_snapshot(clients)
     ids = {"ServiceNamespace": "sagemaker", "ResourceId": TARGET_ID, "ScalableDimension": IC_DIMENSION}
@@ -186,6 +187,10 @@ def test_components_are_deleted_and_gone_before_the_endpoint(clients: StubbedCli
     clients.aas.add_response("deregister_scalable_target", {}, ids)
     for name in ("ic-a", "ic-b"):
         clients.sm.add_response("delete_inference_component", {}, {"InferenceComponentName": name})
+
+
+def test_components_are_deleted_and_gone_before_the_endpoint(clients: StubbedClients, tmp_path):
+    stub_until_components_deleted(clients)
     clients.sm.add_response("describe_inference_component", component_description("ic-a", "Deleting"),
                             {"InferenceComponentName": "ic-a"})
     clients.sm.add_client_error("describe_inference_component", expected_params={"InferenceComponentName": "ic-a"},
@@ -215,13 +220,7 @@ def test_components_are_deleted_and_gone_before_the_endpoint(clients: StubbedCli
 
 
 def test_component_still_deleting_defers_the_endpoint_delete(clients: StubbedClients, tmp_path):
-    stub_recheck(clients)
-    stub_snapshot(clients)
-    ids = {"ServiceNamespace": "sagemaker", "ResourceId": TARGET_ID, "ScalableDimension": IC_DIMENSION}
-    clients.aas.add_response("delete_scaling_policy", {}, {"PolicyName": "ic-a-tracking", **ids})
-    clients.aas.add_response("deregister_scalable_target", {}, ids)
-    for name in ("ic-a", "ic-b"):
-        clients.sm.add_response("delete_inference_component", {}, {"InferenceComponentName": name})
+    stub_until_components_deleted(clients)
     for _ in range(2):
         clients.sm.add_response("describe_inference_component", component_description("ic-a", "Deleting"),
                                 {"InferenceComponentName": "ic-a"})
