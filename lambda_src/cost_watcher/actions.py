@@ -292,12 +292,28 @@ def scale_down(sagemaker: Any, autoscaling: Any, endpoint_name: str, plan: Scale
     counts = [(v["VariantName"], v["To"], v["DesiredWeight"]) for v in plan.variants
               if current.get(v["VariantName"]) is None or current[v["VariantName"]] > v["To"]]
     if counts:
-        set_instance_counts(sagemaker, endpoint_name, counts)
+        try:
+            set_instance_counts(sagemaker, endpoint_name, counts)
+        except ClientError:
+            if not counts_in_effect(sagemaker, endpoint_name, counts):
+                raise
         done += [f"{name} -> {count} instance(s)" for name, count, _ in counts]
     for component in plan.components:
         set_copy_count(sagemaker, component["InferenceComponentName"], component["To"])
         done.append(f"{component['InferenceComponentName']} copies {component['CopyCount']} -> {component['To']}")
     return done
+
+
+def counts_in_effect(sagemaker: Any, endpoint_name: str, counts: list[tuple[str, int, float]]) -> bool:
+    """Whether the endpoint already asks for these counts (or fewer). A refused update can be
+    botocore's repeat of one that took effect and whose answer was lost: AWS refuses it
+    because the endpoint is now Updating. Read back rather than report a made change as failed."""
+    try:
+        variants = describe_endpoint(sagemaker, endpoint_name).get("ProductionVariants", [])
+    except (ClientError, EndpointGone):
+        return False
+    desired = {v["VariantName"]: v.get("DesiredInstanceCount", v.get("CurrentInstanceCount")) for v in variants}
+    return all(desired.get(name) is not None and desired[name] <= count for name, count, _ in counts)
 
 
 # --- helpers ------------------------------------------------------------------------------

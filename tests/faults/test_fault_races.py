@@ -128,9 +128,6 @@ def test_lost_answer_to_delete_endpoint_is_reported_as_done(world: World, net: N
     assert outcome.status == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: UpdateEndpointWeightsAndCapacities took effect but its answer was lost; "
-                                       "AWS refuses botocore's repeat (the endpoint is Updating) and the run reports "
-                                       "the scale-down as failed although it was made")
 def test_lost_answer_to_a_scale_down_is_reported_as_done(world: World, net: Network):
     world.build(*fleet())
     before = world.state()
@@ -146,3 +143,16 @@ def test_lost_answer_to_a_scale_down_is_reported_as_done(world: World, net: Netw
     assert outcome.finding("idle-due-scale")["action_result"] == "done"
     assert_only_reported_changes(world, before, outcome)
     assert outcome.status == "ok"
+
+
+def test_a_refused_scale_down_that_did_not_take_effect_is_reported_as_failed(world: World, net: Network):
+    world.build(*fleet())
+    before = world.state()
+    net.refuse(call("sagemaker:UpdateEndpointWeightsAndCapacities"),
+               "ValidationException", "Cannot update in-progress endpoint", times=1)
+    outcome = world.invoke()
+
+    assert world.state()["idle-due-scale"]["instances"] == before["idle-due-scale"]["instances"]  # not scaled
+    result = outcome.finding("idle-due-scale")["action_result"]
+    assert result.startswith("failed: ") and "Cannot update in-progress endpoint" in result
+    assert outcome.status != "ok"
