@@ -64,7 +64,7 @@ def run(
         report.findings.extend(scan.findings)
         report.errors.extend(scan.errors)
         report.ignored += scan.ignored
-    reclaim.apply(report.findings, settings, clients, now, report)
+    reclaim.apply(report.findings, settings, clients, now, report, run_id=run_id)
     report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))
     report.api_calls = dict(clients.calls)
     notify.deliver(report, settings, clients, run_id=run_id)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import uuid
 from datetime import UTC
 from pathlib import Path
@@ -27,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import digest
 from .clients import Clients
 from .errors import describe_error
+from .journal import safe_run_id
 from .model import Action, RegionError, Report
 from .report import report_to_dict
 from .settings import Settings
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 GLOBAL_REGION = "global"  # errors of the run as a whole, not of one scanned region
 REPORTS_FOLDER = "reports"
 _FAILURES = (ClientError, BotoCoreError, OSError, ValueError)
+SENT, SENDING, UNCONFIRMED = "sent:", "sending:", "unconfirmed:"
 
 
 class LedgerLocationError(ValueError):
@@ -74,8 +75,7 @@ def new_run_id(report: Report) -> str:
 def report_key(report: Report, run_id: str) -> str:
     """reports/YYYY/MM/DD/<run id>.json; the id may come from an event, so only safe characters stay."""
     moment = report.generated_at.astimezone(UTC) if report.generated_at.tzinfo else report.generated_at
-    safe = re.sub(r"[^A-Za-z0-9._-]", "-", run_id).strip(".") or "run"
-    return f"{REPORTS_FOLDER}/{moment:%Y/%m/%d}/{safe}.json"
+    return f"{REPORTS_FOLDER}/{moment:%Y/%m/%d}/{safe_run_id(run_id)}.json"
 
 
 def parse_s3(uri: str) -> tuple[str, str]:
@@ -118,8 +118,9 @@ def store_report(report: Report, location: str, clients: Clients) -> None:
         write_report_file(Path(location), body)
 
 
-def sent_before(ledger: str, key: str, clients: Clients) -> str | None:
-    """The notification recorded by an earlier attempt of this run ("sent: ..."), if it was sent.
+def earlier_notification(ledger: str, key: str, clients: Clients) -> str | None:
+    """What an earlier attempt of this run recorded about its digest, when it sent one or was
+    sending one ("sent: ...", "sending: ...", "unconfirmed: ..."); None when it sent none.
 
     A retried run (same run id) must not send a second digest. Anything unreadable counts as
     not sent: a duplicate message is better than none.
@@ -139,7 +140,7 @@ def sent_before(ledger: str, key: str, clients: Clients) -> str | None:
         if not (isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404")):
             log.warning("could not read an earlier copy of this run's report: %s", describe_error(error))
         return None
-    return notification if notification.startswith("sent:") else None
+    return notification if notification.startswith((SENT, SENDING, UNCONFIRMED)) else None
 
 
 def _store(report: Report, ledger: str, key: str, clients: Clients) -> bool:
@@ -205,20 +206,39 @@ def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str
     The report is written before the publish, so a failed publish cannot lose it, and written
     again afterwards so the stored copy says what happened to the digest. Pass the run's own id
     (the same on a Lambda retry) so a retry overwrites its report and sends no second digest.
+
+    The first copy says "sending" when a digest is about to go. A retry that finds "sending"
+    knows its earlier attempt died during the Publish call, and SNS cannot say whether that
+    message went out. It does not send again (no digest twice); it records an error instead,
+    so the run ends incomplete and the error alarm tells the operator where the report is.
     """
     key = report_key(report, run_id or new_run_id(report))
-    earlier = sent_before(settings.ledger, key, clients) if settings.ledger and run_id else None
-    stored = bool(settings.ledger) and _store(report, settings.ledger or "", key, clients)
-
+    earlier = earlier_notification(settings.ledger, key, clients) if settings.ledger and run_id else None
     reason = skip_reason(report, settings)
-    if earlier:  # keep "sent: <id>" first, so any later retry sees it too
+    sending = False
+    if earlier and earlier.startswith(SENT):  # keep "sent: <id>" first, so any later retry sees it too
         report.notification = f"{earlier.split(' (')[0]} (by an earlier attempt of run {run_id})"
-        log.info("digest %s", report.notification)
+    elif earlier:  # "sending" or "unconfirmed": at most one digest, and the operator is told
+        report.notification = (f"{UNCONFIRMED} an earlier attempt of run {run_id} stopped while publishing the "
+                               "digest, and SNS cannot say whether it went out; not sent again")
+        report.errors.append(RegionError(GLOBAL_REGION, "sns:Publish", f"the digest may not have arrived: "
+                                         f"{report.notification.removeprefix(UNCONFIRMED).strip()}; the full "
+                                         f"report is in the ledger at {_location(settings.ledger or '', key)}"))
     elif reason:
         report.notification = f"skipped: {reason}"
-        log.info("digest %s", report.notification)
     else:
-        _send(report, settings, clients)
-
+        report.notification, sending = f"{SENDING} run {run_id or key}", True
+    stored = bool(settings.ledger) and _store(report, settings.ledger or "", key, clients)
+    if not sending:
+        log.info("digest %s", report.notification)
+        return
+    _send(report, settings, clients)
     if stored:
         _store(report, settings.ledger or "", key, clients)
+
+
+def _location(ledger: str, key: str) -> str:
+    try:
+        return locate(ledger, key)
+    except LedgerLocationError:
+        return key

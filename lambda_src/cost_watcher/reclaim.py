@@ -23,8 +23,10 @@ from typing import Any
 from . import actions, inventory, policy
 from .actions import EndpointGone, IncompleteRecord, Wait
 from .errors import describe_error, is_not_found
+from .journal import STARTED, Journal
 from .ledger import Ledger, LedgerError, Record, open_ledger
 from .model import DESTRUCTIVE_ACTIONS, Action, Finding, RegionError, Report
+from .report import finding_from_dict
 from .settings import Settings
 from .tags import IDLE_SINCE, parse_tags
 
@@ -41,8 +43,11 @@ def _utc_now() -> datetime:
 
 
 def apply(findings: list[Finding], settings: Settings, clients: Any, now: datetime, report: Report, *,
-          wait: Wait | None = None, clock: Clock = _utc_now) -> None:
-    """Plan and (unless dry run) carry out the reclaim of these findings. See module doc."""
+          run_id: str | None = None, wait: Wait | None = None, clock: Clock = _utc_now) -> None:
+    """Plan and (unless dry run) carry out the reclaim of these findings. See module doc.
+
+    With a `run_id` (the Lambda's; the same on a retry) each reclaim is journalled, so a
+    retry of a run that died counts, finishes and reports what the dead attempt did."""
     wait = wait or actions.WAIT
     errored = report.regions_with_errors()
     _discover_marks(findings, settings, clients, report)
@@ -75,18 +80,33 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
             _tag(finding, settings, clients, report, now.date())
 
     ready = _recheck(destructive, settings, clients, now, clock())
-    chosen, deferred = policy.apply_cap(ready, settings.max_actions_per_run)
-    _defer(deferred, settings)
-    if not chosen:
+    if not ready and run_id is None:
         return
     try:
         ledger = open_ledger(settings.ledger, clients)
+        journal = Journal.load(ledger, run_id) if run_id else Journal(None)
     except LedgerError as error:
+        chosen, deferred = policy.apply_cap(ready, settings.max_actions_per_run)
+        _defer(deferred, settings)
         for finding in chosen:
             _fail(finding, report, "ledger", f"{error}; not reclaimed (no record, no {finding.action})")
         return
-    for finding in chosen:
+    ready = _carry_over(journal, findings, ready, clients, ledger)
+    continuing = [f for f in ready if f in journal]
+    chosen, deferred = policy.apply_cap([f for f in ready if f not in journal],
+                                        max(0, settings.max_actions_per_run - len(journal.entries)))
+    _defer(deferred, settings)
+    for finding in continuing + chosen:
+        try:
+            journal.begin(finding)
+        except LedgerError as error:
+            _fail(finding, report, "ledger", f"{error}; not reclaimed")
+            continue
         _reclaim(finding, settings, clients, ledger, report, wait, clock)
+        try:
+            journal.finish(finding)
+        except LedgerError as error:  # the action happened; a retry re-reads the endpoint instead
+            report.errors.append(RegionError(finding.region, "ledger", f"{finding.name}: {error}"))
 
 
 def _defer(findings: list[Finding], settings: Settings) -> None:
@@ -205,6 +225,58 @@ def _unmark_after_traffic(finding: Finding, settings: Settings, clients: Any) ->
         finding.action_result += "; mark removed"
     except Exception as error:  # noqa: BLE001
         finding.warnings.append(f"could not remove the mark: {describe_error(error)}")
+
+
+# --- an earlier attempt of the same run -----------------------------------------------------
+
+def _carry_over(journal: Journal, findings: list[Finding], ready: list[Finding], clients: Any,
+                ledger: Ledger) -> list[Finding]:
+    """Bring what an earlier attempt of this run did into this attempt's findings; returns
+    the ready candidates still to act on (those it finished are not acted on again).
+
+    A journalled action that ended 'done' is reported as done by the earlier attempt. One
+    still 'started' was cut off: continued when the endpoint is ready again, else reported as
+    done when it took effect.
+    """
+    if not journal.entries:
+        return ready
+    by_key = {(f.region, f.name): f for f in findings}
+    waiting = {(f.region, f.name) for f in ready}
+    for key, entry in journal.entries.items():
+        result = entry.get("result") or ""
+        if result == STARTED and (key in waiting or not _done_by_earlier_attempt(entry, clients, ledger)):
+            continue
+        if result != STARTED and not result.startswith("done"):
+            continue
+        finding = by_key.get(key)
+        if finding is None:
+            finding = finding_from_dict(entry["finding"])
+            findings.append(finding)
+        earlier = finding_from_dict(entry["finding"])
+        finding.action, finding.action_reason = Action(entry["action"]), earlier.action_reason
+        finding.action_result = f"done: by an earlier attempt of run {journal.run_id}"
+        waiting.discard(key)
+    return [f for f in ready if (f.region, f.name) in waiting]
+
+
+def _done_by_earlier_attempt(entry: dict[str, Any], clients: Any, ledger: Ledger) -> bool:
+    """Whether a journalled action that was cut off took effect: a delete when the endpoint is
+    gone (or Deleting), a scale-down when its variants ask for no more than its record's plan.
+    Anything unreadable is 'no': then this attempt's own judgement of the endpoint stands."""
+    sagemaker = clients.sagemaker(entry["region"])
+    try:
+        if entry.get("action") == str(Action.DELETE):
+            return actions.describe_endpoint(sagemaker, entry["name"]).get("EndpointStatus") == "Deleting"
+        record = ledger.latest_record(entry["name"], entry["region"], ("scale-down",))
+        if record is None:
+            return False
+        plan = policy.ScaleDownPlan.from_dict(record.doc.get("scale_down", {}))
+        counts = [(v["VariantName"], v["To"], v["DesiredWeight"]) for v in plan.variants]
+        return bool(counts) and actions.counts_in_effect(sagemaker, entry["name"], counts)
+    except EndpointGone:
+        return entry.get("action") == str(Action.DELETE)
+    except Exception:  # noqa: BLE001 - unknown: the current judgement of the endpoint stands
+        return False
 
 
 # --- delete / scale-down ------------------------------------------------------------------

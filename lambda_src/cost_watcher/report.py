@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from .model import Finding, Report, Verdict
+from .model import Action, Finding, Report, VariantFinding, Verdict
 
 SCHEMA = "cost-watcher/report/v1"
 
@@ -82,6 +82,32 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "advice": finding.advice,
         "warnings": finding.warnings,
     }
+
+
+def finding_from_dict(data: dict[str, Any]) -> Finding:
+    """The inverse of finding_to_dict (without the scanned endpoint): a finding kept by an
+    earlier attempt of the run, for a report that can no longer scan it."""
+    return Finding(
+        name=data["name"], region=data["region"], status=data["status"], created=_datetime(data["created"]),
+        verdict=Verdict(data["verdict"]), score=data["score"], reason=data["reason"],
+        last_invocation=_datetime(data.get("last_invocation")), invocations=data.get("invocations", 0.0),
+        variants=[VariantFinding(v["name"], v.get("instance_type"), v.get("instance_count"), v.get("invocations", 0.0),
+                                 Verdict(v["verdict"]), v.get("monthly_cost_usd")) for v in data.get("variants", [])],
+        components=list(data.get("inference_components", [])), monthly_cost_usd=data.get("monthly_cost_usd"),
+        reclaimable_usd=data.get("reclaimable_usd", 0.0), price_source=data.get("price_source"),
+        reclaim_tag=data.get("reclaim_tag"), idle_since=_date(data.get("idle_since")), advice=data.get("advice"),
+        warnings=list(data.get("warnings", [])), action=Action(data.get("action", "none")),
+        action_result=data.get("action_result"), action_reason=data.get("action_reason"),
+        reclaim_on=_date(data.get("reclaim_on")),
+    )
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:

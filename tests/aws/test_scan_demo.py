@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cost_watcher.model import Verdict
-from cost_watcher.report import report_to_dict
+from cost_watcher.report import finding_from_dict, finding_to_dict, report_to_dict
 
 EXPECTED = {
     "fraud-scoring-prod": Verdict.ACTIVE,
@@ -135,3 +135,10 @@ def test_summary_adds_up(report):
 def test_findings_are_sorted_by_reclaimable_dollars(report):
     amounts = [f.reclaimable_usd for f in report.findings]
     assert amounts == sorted(amounts, reverse=True)
+
+
+def test_a_finding_read_back_from_its_json_is_the_same_finding(report):
+    """A retry reports what an earlier attempt did from the finding it journalled as JSON."""
+    for finding in report.findings:
+        data = finding_to_dict(finding)
+        assert finding_to_dict(finding_from_dict(data)) == data, finding.name

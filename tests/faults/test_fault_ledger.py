@@ -101,3 +101,23 @@ def test_report_not_stored_digest_still_sent_and_reclaim_intact(world: World, ne
     assert attributes["severity"]["Value"] == "error" and "2 reclaimed" in subject
     assert sorted(key.split("/")[3] for key in world.records()) == ["idle-due", "idle-due-scale"]
     assert world.state().keys() == before.keys() - {"idle-due"}
+
+
+def _journal(operation: str):
+    return call(f"s3:{operation}", when=lambda r: "/prod/ledger/runs/" in r.url)
+
+
+@pytest.mark.parametrize("operation", ["GetObject", "PutObject"])
+def test_run_journal_unusable_no_reclaim(world: World, net: Network, operation: str):
+    """Without the run's journal a retry could not count what an earlier attempt did: no reclaim."""
+    world.build(*fleet())
+    before = world.state()
+    net.refuse(_journal(operation), "AccessDenied", "journal says no", 403)
+    outcome = world.invoke()
+
+    assert assert_only_reported_changes(world, before, outcome) == MARKS_ONLY
+    assert world.records() == []
+    for name in ("idle-due", "idle-due-scale"):
+        result = outcome.finding(name)["action_result"]
+        assert result.startswith("failed: ") and "journal" in result and "AccessDenied" in result, result
+    assert outcome.status == "incomplete"

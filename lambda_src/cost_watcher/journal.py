@@ -1,0 +1,111 @@
+"""The run journal: which endpoints one run has reclaimed so far, kept so a retry can tell.
+
+Lambda retries an event whose invocation died (timeout, out of memory) with the same run
+id. The retry scans afresh, and a fresh scan cannot see what the dead attempt did: an
+endpoint it deleted is simply gone, and the per-run cap would start again from zero. So
+before each delete or scale-down the run writes, under its own id,
+
+    <ledger>/ledger/runs/<run id>.json
+
+that it started on that endpoint, and afterwards what came of it. A retry reads it to
+count those actions against the cap, to finish what was started, and to report what the
+earlier attempt did. It sits beside the restore records and is kept like them: no journal,
+no reclaim, just as no record, no reclaim; afterwards it says which run reclaimed what.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .errors import describe_error, error_code
+from .ledger import ROOT, Ledger, LedgerError, Store
+from .model import Finding
+from .report import finding_to_dict
+
+SCHEMA = "cost-watcher/run-journal/v1"
+FOLDER = f"{ROOT}/runs"
+STARTED = "started"
+Key = tuple[str, str]  # (region, endpoint name)
+
+
+def safe_run_id(run_id: str) -> str:
+    """A run id may come from an event: keep only characters that cannot leave a folder."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", run_id).strip(".") or "run"
+
+
+def journal_key(run_id: str) -> str:
+    return f"{FOLDER}/{safe_run_id(run_id)}.json"
+
+
+def key_of(finding: Finding) -> Key:
+    return finding.region, finding.name
+
+
+class Journal:
+    """Entries by (region, endpoint): the action, its result ('started' until it ends) and
+    the finding as it was judged. Without a store (no run id) it only remembers in memory."""
+
+    def __init__(self, run_id: str | None, store: Store | None = None,
+                 entries: dict[Key, dict[str, Any]] | None = None) -> None:
+        self.run_id = run_id
+        self.store = store
+        self.entries: dict[Key, dict[str, Any]] = entries or {}
+
+    @classmethod
+    def load(cls, ledger: Ledger, run_id: str) -> Journal:
+        """This run's journal, empty when no earlier attempt acted; LedgerError when unreadable
+        (then nothing may be reclaimed: the earlier attempt's actions cannot be counted)."""
+        key = journal_key(run_id)
+        try:
+            body = ledger.store.get(key)
+        except Exception as error:
+            if _missing(error):
+                return cls(run_id, ledger.store)
+            raise LedgerError(f"could not read this run's journal {_where(ledger.store, key)}: "
+                              f"{describe_error(error)}") from error
+        try:
+            doc = json.loads(body)
+            entries = {(e["region"], e["name"]): e for e in doc["entries"]} if doc.get("schema") == SCHEMA else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            entries = None
+        if entries is None:
+            raise LedgerError(f"{_where(ledger.store, key)} is not a cost-watcher run journal ({SCHEMA})")
+        return cls(run_id, ledger.store, entries)
+
+    def __contains__(self, finding: Finding) -> bool:
+        return key_of(finding) in self.entries
+
+    def begin(self, finding: Finding) -> None:
+        """Say the run is about to reclaim this endpoint; LedgerError (and no action) when it cannot."""
+        self.entries[key_of(finding)] = {"region": finding.region, "name": finding.name,
+                                         "action": str(finding.action), "result": STARTED,
+                                         "finding": finding_to_dict(finding)}
+        self._save()
+
+    def finish(self, finding: Finding) -> None:
+        """Say what came of it (the action has happened either way; a failure here is the caller's to report)."""
+        entry = self.entries[key_of(finding)]
+        entry["result"] = finding.action_result
+        entry["finding"] = finding_to_dict(finding)
+        self._save()
+
+    def _save(self) -> None:
+        if self.store is None or self.run_id is None:
+            return
+        key = journal_key(self.run_id)
+        doc = {"schema": SCHEMA, "run_id": self.run_id, "entries": list(self.entries.values())}
+        try:
+            self.store.put(key, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
+        except Exception as error:
+            raise LedgerError(f"could not write this run's journal {_where(self.store, key)}: "
+                              f"{describe_error(error)}") from error
+
+
+def _missing(error: BaseException) -> bool:
+    return isinstance(error, FileNotFoundError) or error_code(error) in {"NoSuchKey", "404"}
+
+
+def _where(store: Store, key: str) -> str:
+    return f"{store.location.rstrip('/')}/{key}"
