@@ -96,6 +96,9 @@ def act_statements(stack: Stack, regions: Sequence[str], tag_prefix: str) -> lis
     return [
         iam.PolicyStatement(sid="ReadForRestoreRecords", actions=list(RECORD_DESCRIBE),
                             resources=sagemaker_arns(stack, regions, RECORD_DESCRIBED_TYPES)),
+        # IAM checks the opt-in on each component, so a reclaim first reads it there (not half-done)
+        iam.PolicyStatement(sid="ReadComponentOptIn", actions=["sagemaker:ListTags"],
+                            resources=sagemaker_arns(stack, regions, ("inference-component",))),
         iam.PolicyStatement(sid="ReadScheduledActionsForRestoreRecords",
                             actions=list(RECORD_READ_WITHOUT_RESOURCE_LEVEL), resources=["*"]),
         iam.PolicyStatement(sid="DeleteOnlyWhatOwnersTaggedForDeletion", actions=list(DELETE), resources=hosted,

@@ -44,11 +44,14 @@ def run(
     *,
     progress: Progress | None = None,
     run_id: str | None = None,
+    deadline: datetime | None = None,
 ) -> Report:
     """Scan every region, judge every endpoint, plan and (in act mode) reclaim, then report.
 
     `run_id` names the run for its stored report and digest; a retry that passes the same
-    id sends no second digest.
+    id sends no second digest and counts what its earlier attempt reclaimed. `deadline` is
+    when the run will be stopped (Lambda's time limit): no reclaim is started that could not
+    finish before it.
     """
     now = now or datetime.now(UTC)
     regions = list(settings.regions) or ([clients.default_region] if clients.default_region else [])
@@ -64,7 +67,7 @@ def run(
         report.findings.extend(scan.findings)
         report.errors.extend(scan.errors)
         report.ignored += scan.ignored
-    reclaim.apply(report.findings, settings, clients, now, report, run_id=run_id)
+    reclaim.apply(report.findings, settings, clients, now, report, run_id=run_id, deadline=deadline)
     report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))
     report.api_calls = dict(clients.calls)
     notify.deliver(report, settings, clients, run_id=run_id)

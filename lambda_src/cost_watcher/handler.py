@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -88,6 +88,12 @@ def run_id(event: Any, context: Any) -> str:
     return getattr(context, "aws_request_id", None) or datetime.now().strftime("manual-%Y%m%dT%H%M%S")
 
 
+def time_limit(context: Any) -> datetime | None:
+    """When Lambda will stop this invocation, so the run starts no reclaim it cannot finish."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return datetime.now(UTC) + timedelta(milliseconds=remaining()) if callable(remaining) else None
+
+
 def record_metrics(report: Report) -> None:
     summary = summarize(report)
     metrics.add_metric("EndpointsScanned", MetricUnit.Count, summary["endpoints"])
@@ -108,7 +114,7 @@ def handle(event: Any, context: Any, environ: Mapping[str, str], clients: Client
         return {"status": "rejected", "error": str(error)}
     clients = clients or Clients(max_workers=settings.max_workers)
     rid = run_id(event, context)
-    report = run(settings, clients, run_id=rid)
+    report = run(settings, clients, run_id=rid, deadline=time_limit(context))
     record_metrics(report)
     summary = summarize(report)
     status = "incomplete" if report.errors else "ok"

@@ -9,9 +9,11 @@ call that changes anything is made. It never raises for one endpoint's trouble.
 
 Order of a run that acts: marks and unmarks; then for the destructive candidates one
 batched re-check of their traffic since the scan (traffic: skip and unmark); then the
-per-run cap; then, one endpoint at a time, the ledger record (written and verified, or
-reused when a retried run finds its own record for the same endpoint state) followed by
-the delete or the scale-down.
+per-run cap, counting what an earlier attempt of the same run did (journal.py); then, one
+endpoint at a time while the function's time limit allows, the journal entry, the fresh
+checks of the live endpoint and its tags, the ledger record (written and verified, or
+reused when a retried run finds its own record for the same endpoint state) and the
+delete or the scale-down.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from .ledger import Ledger, LedgerError, Record, open_ledger
 from .model import DESTRUCTIVE_ACTIONS, Action, Finding, RegionError, Report
 from .report import finding_from_dict
 from .settings import Settings
-from .tags import IDLE_SINCE, parse_tags
+from .tags import IDLE_SINCE, RECLAIM, parse_tags
 
 Clock = Callable[[], datetime]
+DIGEST_SECONDS = 60  # storing the report and publishing the digest, with retries
 BUSY_STATES = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 AUTOSCALING_OPERATIONS = frozenset({
     "RegisterScalableTarget", "DeregisterScalableTarget", "DeleteScalingPolicy", "DeleteScheduledAction",
@@ -43,7 +46,8 @@ def _utc_now() -> datetime:
 
 
 def apply(findings: list[Finding], settings: Settings, clients: Any, now: datetime, report: Report, *,
-          run_id: str | None = None, wait: Wait | None = None, clock: Clock = _utc_now) -> None:
+          run_id: str | None = None, deadline: datetime | None = None, wait: Wait | None = None,
+          clock: Clock = _utc_now) -> None:
     """Plan and (unless dry run) carry out the reclaim of these findings. See module doc.
 
     With a `run_id` (the Lambda's; the same on a retry) each reclaim is journalled, so a
@@ -97,6 +101,10 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
                                         max(0, settings.max_actions_per_run - len(journal.entries)))
     _defer(deferred, settings)
     for finding in continuing + chosen:
+        short = _too_little_time(deadline, clock(), wait)
+        if short:
+            finding.action_result = f"skipped: deferred: {short}"
+            continue
         try:
             journal.begin(finding)
         except LedgerError as error:
@@ -107,6 +115,19 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
             journal.finish(finding)
         except LedgerError as error:  # the action happened; a retry re-reads the endpoint instead
             report.errors.append(RegionError(finding.region, "ledger", f"{finding.name}: {error}"))
+
+
+def _too_little_time(deadline: datetime | None, now: datetime, wait: Wait) -> str | None:
+    """Why no further reclaim may start, or None. One reclaim can wait for the endpoint and then
+    for its components (a bound each), and the digest must still go out after it."""
+    if deadline is None:
+        return None
+    left = (deadline - now).total_seconds()
+    needed = 2 * wait.seconds + DIGEST_SECONDS
+    if left >= needed:
+        return None
+    return (f"{max(0, int(left))} s left before the function's time limit, a reclaim may need {needed} s; "
+            "a later run continues")
 
 
 def _defer(findings: list[Finding], settings: Settings) -> None:
@@ -299,6 +320,10 @@ def _reclaim(finding: Finding, settings: Settings, clients: Any, ledger: Ledger,
         if changed:
             finding.action_result = f"skipped: {changed}; judged afresh by a later run"
             return
+        untagged = _untagged_component(finding, live, sagemaker, settings)
+        if untagged:
+            finding.action_result = f"skipped: {untagged}"
+            return
         act = _delete if finding.action == Action.DELETE else _scale_down
         finding.action_result = act(finding, settings.tag_prefix, sagemaker, autoscaling, ledger, live, wait,
                                     clock, step)
@@ -335,6 +360,24 @@ def _changed_since_scan(finding: Finding, live: dict[str, Any], sagemaker: Any, 
         return "the owner changed the opt-in tags since the scan"
     if state.idle_since != finding.idle_since:
         return "the idle-since mark changed since the scan"
+    return None
+
+
+def _untagged_component(finding: Finding, live: dict[str, Any], sagemaker: Any, settings: Settings) -> str | None:
+    """Why a hosted inference component stops the reclaim, or None. IAM lets us delete or scale
+    a component only when the component itself carries the opt-in, so an endpoint whose
+    components lack it would be left half-done (autoscaling removed, components kept): the
+    owner is told to tag them instead. One ListTags per component, for reclaim candidates only."""
+    components = finding.endpoint.components if finding.endpoint else []
+    accepted = ("delete",) if finding.action == Action.DELETE else ("delete", "scale-down")
+    arn_base = (live.get("EndpointArn") or finding.endpoint.arn).rsplit(":", 1)[0]
+    key = settings.tag(RECLAIM)
+    for component in components:
+        tags = inventory.list_tags(sagemaker, f"{arn_base}:inference-component/{component.name}")
+        if tags.get(key) not in accepted:
+            finding.warnings.append(f"inference component {component.name} needs its own tag {key}="
+                                    f"{finding.reclaim_tag} (IAM checks each component's tags)")
+            return f"inference component {component.name} is not tagged {key}={' or '.join(accepted)}"
     return None
 
 

@@ -141,6 +141,14 @@ def stub_recheck(clients: StubbedClients) -> None:
     clients.stubs["cloudwatch"].add_response("get_metric_data", {"MetricDataResults": results})
 
 
+def stub_component_tags(clients: StubbedClients, opt_ins: dict[str, str | None]) -> None:
+    """Each component's own tags, read right before acting (IAM checks the opt-in on each)."""
+    for name, value in opt_ins.items():
+        tags = [{"Key": "cost-watcher:reclaim", "Value": value}] if value else []
+        clients.sm.add_response("list_tags", {"Tags": [{"Key": "team", "Value": "genai"}, *tags]},
+                                {"ResourceArn": f"{ARN}:inference-component/{name}"})
+
+
 def stub_snapshot(clients: StubbedClients, min_instances: int = 0) -> None:
     sm, aas = clients.sm, clients.aas
     sm.add_response("describe_endpoint", endpoint_description(), {"EndpointName": "llm"})
@@ -148,6 +156,7 @@ def stub_snapshot(clients: StubbedClients, min_instances: int = 0) -> None:
     sm.add_response("list_tags", {"Tags": [{"Key": "cost-watcher:reclaim", "Value": clients.tag},
                                            {"Key": "cost-watcher:idle-since", "Value": "2025-03-01"}]},
                     {"ResourceArn": f"{ARN}:endpoint/llm"})
+    stub_component_tags(clients, {"ic-a": clients.tag, "ic-b": clients.tag})
     sm.add_response("describe_endpoint_config", config_description(min_instances), {"EndpointConfigName": "llm-config"})
     for name in ("ic-a", "ic-b"):
         sm.add_response("describe_inference_component", component_description(name), {"InferenceComponentName": name})
@@ -297,3 +306,26 @@ def test_restore_recreates_components_with_their_copies_and_autoscaling(clients:
     acting = [name for name in clients.log if not name.startswith(("Describe", "List"))]
     assert acting == ["CreateEndpoint", "CreateInferenceComponent", "CreateInferenceComponent",
                       "RegisterScalableTarget", "PutScalingPolicy"]
+
+
+@pytest.mark.parametrize(("tag", "ic_b"), [("delete", None), ("delete", "scale-down"), ("scale-down", "Scale-Down")])
+def test_a_component_without_its_own_opt_in_stops_the_reclaim_before_anything_changes(
+        clients: StubbedClients, tmp_path, tag: str, ic_b: str | None):
+    """IAM would refuse to delete or scale that component after autoscaling was already removed."""
+    clients.tag = tag
+    stub_recheck(clients)
+    clients.sm.add_response("describe_endpoint", endpoint_description(), {"EndpointName": "llm"})
+    clients.sm.add_response("list_tags", {"Tags": [{"Key": "cost-watcher:reclaim", "Value": tag},
+                                                   {"Key": "cost-watcher:idle-since", "Value": "2025-03-01"}]},
+                            {"ResourceArn": f"{ARN}:endpoint/llm"})
+    stub_component_tags(clients, {"ic-a": "delete", "ic-b": ic_b})
+
+    target, report = run_apply(clients, tmp_path)
+
+    assert target.action_result == "skipped: inference component ic-b is not tagged cost-watcher:reclaim=" + (
+        "delete" if tag == "delete" else "delete or scale-down")
+    assert f"inference component ic-b needs its own tag cost-watcher:reclaim={tag}" in target.warnings[-1]
+    assert report.errors == []
+    assert open_ledger(str(tmp_path), None).latest_record("llm", REGION) is None  # no record, nothing changed
+    clients.done()
+    assert [n for n in clients.log if not n.startswith(("Describe", "List", "GetMetric"))] == []

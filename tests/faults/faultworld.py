@@ -164,10 +164,10 @@ class World:
                                   "topic_arn": self.topic_arn, "notify": "always", **changes}
         return Settings(**values)
 
-    def invoke(self, event: Any = None, **changes: Any) -> Outcome:
+    def invoke(self, event: Any = None, *, context: Any = None, **changes: Any) -> Outcome:
         """The Lambda's handler, in-process, with the deployed settings in its environment."""
         environ = to_environment(self.settings(**changes))
-        response = handler.handle(scheduled() if event is None else event, None, environ, self.clients)
+        response = handler.handle(scheduled() if event is None else event, context, environ, self.clients)
         return Outcome(response, self.stored(response.get("report_location")))
 
     def handle_raw(self, event: Any, environ: dict[str, str]) -> dict[str, Any]:

@@ -228,6 +228,8 @@ def synthetic_calls(runs: Runs) -> list[Call]:
     named = {"InferenceComponentName": IC}
     calls = [
         Call("sagemaker", "DescribeInferenceComponent", REGION, named, {}),
+        Call("sagemaker", "ListTags", REGION,
+             {"ResourceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-component/{IC}"}, {}),
         Call("sagemaker", "DeleteInferenceComponent", REGION, named, {reclaim: "delete"}),
         Call("sagemaker", "UpdateInferenceComponentRuntimeConfig", REGION,
              {**named, "DesiredRuntimeConfig": {"CopyCount": 0}}, {reclaim: "scale-down"}),
