@@ -215,7 +215,7 @@ def open_ledger(location: str | None, clients: Any) -> Ledger:
     if location.startswith("s3://"):
         bucket, _, prefix = location[len("s3://"):].partition("/")
         return Ledger(S3Store(clients.s3(), bucket, prefix))
-    root = Path(location).expanduser()
+    root = Path(location).expanduser().resolve()  # a report names where it is, wherever it is read
     if root.exists() and not root.is_dir():
         raise LedgerError(f"ledger {location!r} is a file; expected a directory (created if missing) or s3://bucket")
     return Ledger(DirectoryStore(root))

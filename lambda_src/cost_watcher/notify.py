@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from datetime import UTC
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import digest
 from .clients import Clients
-from .errors import describe_error
+from .errors import describe_error, error_code
 from .journal import safe_run_id
+from .ledger import LedgerError, Store, open_ledger
 from .model import Action, RegionError, Report
 from .report import report_to_dict
 from .settings import Settings
@@ -37,10 +36,6 @@ GLOBAL_REGION = "global"  # errors of the run as a whole, not of one scanned reg
 REPORTS_FOLDER = "reports"
 _FAILURES = (ClientError, BotoCoreError, OSError, ValueError)
 SENT, SENDING, UNCONFIRMED = "sent:", "sending:", "unconfirmed:"
-
-
-class LedgerLocationError(ValueError):
-    """The ledger setting names no usable place; the message says what is accepted."""
 
 
 # --- deciding ------------------------------------------------------------------------------
@@ -78,47 +73,21 @@ def report_key(report: Report, run_id: str) -> str:
     return f"{REPORTS_FOLDER}/{moment:%Y/%m/%d}/{safe_run_id(run_id)}.json"
 
 
-def parse_s3(uri: str) -> tuple[str, str]:
-    """'s3://bucket/some/key' -> ('bucket', 'some/key')."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not bucket:
-        raise LedgerLocationError(f"ledger {uri!r} names no bucket; expected s3://bucket/prefix or a local directory")
-    return bucket, key.strip("/")
+def open_store(ledger: str, clients: Clients) -> Store:
+    """The ledger's store (S3 or a directory), where reports are kept beside the restore records."""
+    return open_ledger(ledger, clients).store
 
 
-def locate(ledger: str, key: str) -> str:
-    """Where a ledger key lives: an s3:// URI, or an absolute path for a local ledger."""
-    if ledger.startswith("s3://"):
-        bucket, prefix = parse_s3(ledger)
-        return f"s3://{bucket}/{prefix}/{key}" if prefix else f"s3://{bucket}/{key}"
-    if not ledger.strip():
-        raise LedgerLocationError("ledger is empty; expected s3://bucket/prefix or a local directory")
-    return str((Path(ledger).expanduser() / key).resolve())
+def location_of(store: Store, key: str) -> str:
+    """Where a key lives: an s3:// URI, or a path for a local ledger."""
+    return f"{store.location.rstrip('/')}/{key}"
 
 
-def put_report_s3(s3: Any, uri: str, body: bytes) -> None:
-    bucket, key = parse_s3(uri)
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+def report_body(report: Report) -> bytes:
+    return (json.dumps(report_to_dict(report), indent=2, default=str) + "\n").encode()
 
 
-def write_report_file(path: Path, body: bytes) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(body)
-    os.replace(temporary, path)
-
-
-def store_report(report: Report, location: str, clients: Clients) -> None:
-    """Write the JSON report (report.report_to_dict) to an s3:// URI or a local path."""
-    body = (json.dumps(report_to_dict(report), indent=2, default=str) + "\n").encode()
-    if location.startswith("s3://"):
-        put_report_s3(clients.s3(), location, body)
-    else:
-        write_report_file(Path(location), body)
-
-
-def earlier_notification(ledger: str, key: str, clients: Clients) -> str | None:
+def earlier_notification(store: Store, key: str) -> str | None:
     """What an earlier attempt of this run recorded about its digest, when it sent one or was
     sending one ("sent: ...", "sending: ...", "unconfirmed: ..."); None when it sent none.
 
@@ -126,38 +95,32 @@ def earlier_notification(ledger: str, key: str, clients: Clients) -> str | None:
     not sent: a duplicate message is better than none.
     """
     try:
-        location = locate(ledger, key)
-        if location.startswith("s3://"):
-            bucket, full_key = parse_s3(location)
-            body = clients.s3().get_object(Bucket=bucket, Key=full_key)["Body"].read()
-        else:
-            path = Path(location)
-            if not path.exists():
-                return None
-            body = path.read_bytes()
-        notification = json.loads(body).get("notification") or ""
+        notification = json.loads(store.get(key)).get("notification") or ""
     except (*_FAILURES, AttributeError) as error:
-        if not (isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404")):
+        if not (isinstance(error, FileNotFoundError) or error_code(error) in ("NoSuchKey", "404")):
             log.warning("could not read an earlier copy of this run's report: %s", describe_error(error))
         return None
     return notification if notification.startswith((SENT, SENDING, UNCONFIRMED)) else None
 
 
-def _store(report: Report, ledger: str, key: str, clients: Clients) -> bool:
+def _store(report: Report, store: Store, key: str) -> bool:
     """Store the report under the ledger and name it in the report; on failure record a run error."""
     previous = report.report_location
     try:
-        report.report_location = locate(ledger, key)  # the stored copy names itself
-        store_report(report, report.report_location, clients)
+        report.report_location = location_of(store, key)  # the stored copy names itself
+        store.put(key, report_body(report))
         return True
     except _FAILURES as error:
         report.report_location = previous
-        operation = "s3:PutObject" if ledger.startswith("s3://") else "ledger:WriteReport"
-        cause = str(error) if isinstance(error, LedgerLocationError) else describe_error(error)
-        why = f"could not store the report in {ledger}: {cause}"
-        report.errors.append(RegionError(GLOBAL_REGION, operation, why))
-        log.error(why)
+        _store_failed(report, store.location, error)
         return False
+
+
+def _store_failed(report: Report, ledger: str, error: BaseException) -> None:
+    operation = "s3:PutObject" if ledger.startswith("s3://") else "ledger:WriteReport"
+    why = f"could not store the report in {ledger}: {describe_error(error)}"
+    report.errors.append(RegionError(GLOBAL_REGION, operation, why))
+    log.error(why)
 
 
 # --- publishing ----------------------------------------------------------------------------
@@ -213,32 +176,37 @@ def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str
     so the run ends incomplete and the error alarm tells the operator where the report is.
     """
     key = report_key(report, run_id or new_run_id(report))
-    earlier = earlier_notification(settings.ledger, key, clients) if settings.ledger and run_id else None
+    store = _open(settings.ledger, report, clients)
+    earlier = earlier_notification(store, key) if store and run_id else None
     reason = skip_reason(report, settings)
     sending = False
     if earlier and earlier.startswith(SENT):  # keep "sent: <id>" first, so any later retry sees it too
         report.notification = f"{earlier.split(' (')[0]} (by an earlier attempt of run {run_id})"
-    elif earlier:  # "sending" or "unconfirmed": at most one digest, and the operator is told
+    elif earlier and store:  # "sending" or "unconfirmed": at most one digest, and the operator is told
         report.notification = (f"{UNCONFIRMED} an earlier attempt of run {run_id} stopped while publishing the "
                                "digest, and SNS cannot say whether it went out; not sent again")
         report.errors.append(RegionError(GLOBAL_REGION, "sns:Publish", f"the digest may not have arrived: "
                                          f"{report.notification.removeprefix(UNCONFIRMED).strip()}; the full "
-                                         f"report is in the ledger at {_location(settings.ledger or '', key)}"))
+                                         f"report is in the ledger at {location_of(store, key)}"))
     elif reason:
         report.notification = f"skipped: {reason}"
     else:
         report.notification, sending = f"{SENDING} run {run_id or key}", True
-    stored = bool(settings.ledger) and _store(report, settings.ledger or "", key, clients)
+    stored = store is not None and _store(report, store, key)
     if not sending:
         log.info("digest %s", report.notification)
         return
     _send(report, settings, clients)
-    if stored:
-        _store(report, settings.ledger or "", key, clients)
+    if stored and store is not None:
+        _store(report, store, key)
 
 
-def _location(ledger: str, key: str) -> str:
+def _open(ledger: str | None, report: Report, clients: Clients) -> Store | None:
+    """The ledger's store, None when no ledger is set or it cannot be opened (a run error then)."""
+    if not ledger:
+        return None
     try:
-        return locate(ledger, key)
-    except LedgerLocationError:
-        return key
+        return open_store(ledger, clients)
+    except LedgerError as error:
+        _store_failed(report, ledger, error)
+        return None

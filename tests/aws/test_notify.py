@@ -284,3 +284,14 @@ def test_a_run_id_from_an_event_cannot_leave_the_reports_folder():
     report = fresh(act_report())
     assert notify.report_key(report, "../../etc/x y") == "reports/2024/06/01/-..-etc-x-y.json"
     assert notify.report_key(report, "..") == "reports/2024/06/01/run.json"
+
+
+def test_a_relative_local_ledger_is_named_by_its_absolute_path(account, tmp_path, monkeypatch):
+    """The digest and the stored copy name the report so it can be found from anywhere."""
+    monkeypatch.chdir(tmp_path)
+    report = fresh(dry_run_report())
+    notify.deliver(report, settings(topic_arn=None, ledger="ledger", notify="never", dry_run=True),
+                   account["clients"], run_id="r7")
+    path = tmp_path / "ledger" / "reports" / "2024" / "06" / "01" / "r7.json"
+    assert report.report_location == str(path) and path.is_file()
+    assert json.loads(path.read_text())["report_location"] == str(path)
