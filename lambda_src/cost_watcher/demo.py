@@ -317,7 +317,9 @@ def _age(sagemaker: Any, spec: EndpointSpec, now: datetime) -> None:
     from moto.sagemaker.models import sagemaker_backends
 
     endpoint = sagemaker_backends[DEFAULT_ACCOUNT_ID][spec.region].endpoints[spec.name]
-    endpoint.creation_time = endpoint.last_modified_time = now - timedelta(days=spec.age_days)
+    # naive UTC, as moto keeps its own times: ListEndpoints sorts ours among endpoints moto made
+    created = (now - timedelta(days=spec.age_days)).astimezone(UTC).replace(tzinfo=None)
+    endpoint.creation_time = endpoint.last_modified_time = created
     endpoint.endpoint_status = spec.status
 
 

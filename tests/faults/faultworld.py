@@ -52,17 +52,6 @@ def sagemaker_backend(region: str = REGION) -> Any:
     return sagemaker_backends[DEFAULT_ACCOUNT_ID][region]
 
 
-def naive_times(regions: tuple[str, ...]) -> None:
-    """moto keeps naive UTC times; demo._age stores aware ones, and moto's ListEndpoints then fails
-    comparing them with an endpoint moto made itself (e.g. by a restore). Store them as moto does."""
-    for region in regions:
-        for endpoint in sagemaker_backend(region).endpoints.values():
-            for attribute in ("creation_time", "last_modified_time"):
-                value = getattr(endpoint, attribute)
-                if isinstance(value, datetime) and value.tzinfo is not None:
-                    setattr(endpoint, attribute, value.astimezone(UTC).replace(tzinfo=None))
-
-
 # --- the account ------------------------------------------------------------------------------
 
 def spec(name: str, *, tags: dict[str, str] | None = None, count: int = 1, instance_type: str = "ml.m5.large",
@@ -156,7 +145,6 @@ class World:
     def build(self, *specs: EndpointSpec, history_days: int = 8) -> None:
         with self.net.paused():
             build_account(self.clients, specs, NOW, history_days=history_days)
-        naive_times(self.regions)
         self.specs.extend(specs)
 
     def settings(self, **changes: Any) -> Settings:

@@ -29,7 +29,6 @@ from faultworld import (
     REGION,
     World,
     assert_only_reported_changes,
-    naive_times,
     scheduled,
     spec,
 )
@@ -99,7 +98,6 @@ def test_thirty_nights(world: World):
                 result = restore("foxtrot-restored", REGION, open_ledger("s3://cw-ledger/prod", world.clients),
                                  world.clients, wait=FAST)
             assert result.status == "restored", result
-            naive_times((REGION,))
 
     # --- night by night -------------------------------------------------------------------
     def actions(name: str) -> dict[int, tuple[str, str | None]]:
