@@ -4,7 +4,9 @@ Per region: list endpoints and inference components, discover which metric serie
 read one batch of hourly invocations, and describe only the endpoints whose traffic is low
 enough that a verdict needs their configuration, cost or tags ("candidates"). Busy
 endpoints cost no per-endpoint call at all. Regions are scanned in parallel; a failure in
-one region is reported and never stops the others.
+one region is reported and never stops the others. In Lambda a region whose scan runs into
+the last minute before the time limit is given up the same way, so the report and digest
+still go out.
 """
 
 from __future__ import annotations
@@ -27,6 +29,23 @@ from .tags import parse_tags
 
 Progress = Callable[[str], None]
 HOUR, DAY = 3600, 86400
+
+
+class TimeLimit(Exception):
+    """The function's time limit is near: the rest of a region's scan is given up, so the
+    report and digest still go out (that region then counts as not seen)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When the scan must stop (None: no limit, as on the command line)."""
+
+    deadline: datetime | None = None
+
+    def check(self, before: str) -> None:
+        if self.deadline is not None and datetime.now(UTC) >= self.deadline:
+            raise TimeLimit(f"scan stopped before {before}: the function's time limit is near; "
+                            "a later run scans this region")
 
 
 @dataclass
@@ -61,8 +80,10 @@ def run(
         )
     prices = PriceBook(clients.pricing if settings.pricing == "auto" else None, source=settings.pricing)
     report = Report(generated_at=now, lookback_days=settings.lookback_days, regions=regions, dry_run=settings.dry_run)
+    budget = Budget(deadline - timedelta(seconds=reclaim.DIGEST_SECONDS) if deadline else None)
     with ThreadPoolExecutor(max_workers=min(len(regions), 4)) as pool:
-        scans = list(pool.map(lambda region: scan_region(region, settings, clients, now, prices, progress), regions))
+        scans = list(pool.map(lambda region: scan_region(region, settings, clients, now, prices, progress, budget),
+                              regions))
     for scan in scans:
         report.findings.extend(scan.findings)
         report.errors.extend(scan.errors)
@@ -81,10 +102,14 @@ def scan_region(
     now: datetime,
     prices: PriceBook,
     progress: Progress | None = None,
+    budget: Budget = Budget(),
 ) -> RegionScan:
     scan = RegionScan(region)
     try:
-        _scan(scan, settings, clients, now, prices, progress or (lambda _: None))
+        _scan(scan, settings, clients, now, prices, progress or (lambda _: None), budget)
+    except TimeLimit as error:
+        scan.findings = []
+        scan.errors.append(RegionError(region, "time limit", str(error)))
     except Exception as error:  # noqa: BLE001 - one region's failure must not hide the others
         scan.findings = []
         scan.errors.append(RegionError(region, _operation(error), describe_error(error)))
@@ -92,7 +117,8 @@ def scan_region(
 
 
 def _scan(
-    scan: RegionScan, settings: Settings, clients: Clients, now: datetime, prices: PriceBook, progress: Progress
+    scan: RegionScan, settings: Settings, clients: Clients, now: datetime, prices: PriceBook, progress: Progress,
+    budget: Budget,
 ) -> None:
     region = scan.region
     sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
@@ -101,20 +127,25 @@ def _scan(
     progress(f"{region}: {len(endpoints)} endpoints listed")
     if not endpoints:
         return
+    budget.check("listing inference components")
     _attach_components(scan, sagemaker, endpoints)
     judged = [
         e for e in endpoints if e.status == "InService" and now - e.created >= timedelta(days=settings.lookback_days)
     ]
 
+    budget.check("listing metric series")
     known = _known_variants(scan, cloudwatch)
+    budget.check("reading hourly invocations")
     start, end = _floor(now - timedelta(days=settings.lookback_days), HOUR), now
     first = {e.name: _hourly_queries(e, known.get(e.name, set())) for e in judged}
     points, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], start, end)
     progress(f"{region}: hourly invocations read for {len(first)} endpoints")
 
     candidates = [e for e in judged if _needs_describe(e, first[e.name], points, failed, settings, known)]
-    unseen = _describe_all(scan, clients, candidates, settings, progress)
+    budget.check(f"describing {len(candidates)} low-traffic endpoints")
+    unseen = _describe_all(scan, clients, candidates, settings, progress, budget)
     candidates = [e for e in candidates if e.described]
+    budget.check("reading autoscaling and utilisation")
     if candidates:
         _attach_scaling(scan, clients, candidates)
 
@@ -194,13 +225,16 @@ def _needs_describe(
 
 
 def _describe_all(
-    scan: RegionScan, clients: Clients, candidates: list[Endpoint], settings: Settings, progress: Progress
+    scan: RegionScan, clients: Clients, candidates: list[Endpoint], settings: Settings, progress: Progress,
+    budget: Budget = Budget(),
 ) -> dict[str, str]:
-    """Describe candidates in a bounded pool; returns endpoint -> why it could not be described."""
+    """Describe candidates in a bounded pool; returns endpoint -> why it could not be described.
+    Raises TimeLimit when the time limit came before all were described."""
     sagemaker = clients.sagemaker(scan.region)
 
     def one(endpoint: Endpoint) -> tuple[Endpoint, BaseException | None]:
         try:
+            budget.check("describing the low-traffic endpoints")
             inventory.describe(sagemaker, endpoint)
             return endpoint, None
         except Exception as error:  # noqa: BLE001 - judged per endpoint below
@@ -208,16 +242,20 @@ def _describe_all(
 
     failures: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=settings.max_workers) as pool:
-        for endpoint, error in pool.map(one, candidates):
-            if error is None:
-                continue
-            if getattr(error, "operation_name", None) == "DescribeEndpoint" and is_not_found(error):
-                endpoint.status = "Deleted"  # gone since it was listed: nothing left to judge
-                continue
-            failures[endpoint.name] = f"{_operation(error)} failed: {describe_error(error)}"
-            scan.errors.append(
-                RegionError(scan.region, f"sagemaker:{_operation(error)}", f"{endpoint.name}: {describe_error(error)}")
-            )
+        results = list(pool.map(one, candidates))
+    stopped = next((error for _, error in results if isinstance(error, TimeLimit)), None)
+    if stopped is not None:
+        raise stopped
+    for endpoint, error in results:
+        if error is None:
+            continue
+        if getattr(error, "operation_name", None) == "DescribeEndpoint" and is_not_found(error):
+            endpoint.status = "Deleted"  # gone since it was listed: nothing left to judge
+            continue
+        failures[endpoint.name] = f"{_operation(error)} failed: {describe_error(error)}"
+        scan.errors.append(
+            RegionError(scan.region, f"sagemaker:{_operation(error)}", f"{endpoint.name}: {describe_error(error)}")
+        )
     progress(f"{scan.region}: {len(candidates)} low-traffic endpoints described")
     return failures
 

@@ -29,10 +29,11 @@ def _deferred_for_time(outcome, name: str) -> bool:
     return result.startswith("skipped: deferred: ") and "before the function's time limit" in result
 
 
-def test_too_little_time_left_starts_no_reclaim(world: World, net: Network):
+def test_too_little_time_left_after_the_scan_starts_no_reclaim(world: World, net: Network):
     world.build(*fleet())
     before = world.state()
-    outcome = world.invoke(context=LambdaContext(30))
+    net.before(call("sagemaker:AddTags"), lambda _: world.clock.shift(timedelta(seconds=50)), times=1)
+    outcome = world.invoke(context=LambdaContext(100))  # scanned in time; then 50 s left
 
     assert assert_only_reported_changes(world, before, outcome) == {"busy-marked": {"unmarked"},
                                                                     "idle-fresh": {"marked"}}
@@ -64,3 +65,20 @@ def test_time_running_out_during_the_run_stops_before_the_next_reclaim(world: Wo
     [waiting] = {"idle-due", "idle-due-scale"} - reclaimed
     assert _deferred_for_time(outcome, waiting)
     assert outcome.status == "ok" and len(world.digests()) == 1
+
+
+def test_a_scan_that_runs_into_the_time_limit_gives_up_the_region_and_still_reports(world: World, net: Network):
+    """A night so throttled that the scan itself nears the limit: the region is not seen, nothing
+    there is touched, and the report and digest go out before Lambda stops the function."""
+    world.build(*fleet())
+    before = world.state()
+    net.before(call("cloudwatch:GetMetricData"), lambda _: world.clock.shift(timedelta(seconds=60)), times=1)
+    outcome = world.invoke(context=LambdaContext(100))  # the scan must stop 60 s before the limit
+
+    assert world.state() == before and world.records() == []
+    assert outcome.report["endpoints"] == []
+    [error] = outcome.response["errors"]
+    assert error.startswith("us-east-1: time limit: scan stopped before describing 7 low-traffic endpoints")
+    assert outcome.status == "incomplete"
+    [(_, _, attributes)] = world.digests()
+    assert attributes["severity"]["Value"] == "error"
