@@ -22,11 +22,12 @@ from typing import Any
 from .errors import describe_error, error_code
 from .ledger import ROOT, Ledger, LedgerError, Store
 from .model import Finding
-from .report import finding_to_dict
+from .report import finding_from_dict, finding_to_dict
 
 SCHEMA = "cost-watcher/run-journal/v1"
 FOLDER = f"{ROOT}/runs"
 STARTED = "started"
+ACTIONS = ("delete", "scale-down")
 Key = tuple[str, str]  # (region, endpoint name)
 
 
@@ -67,7 +68,10 @@ class Journal:
                               f"{describe_error(error)}") from error
         try:
             doc = json.loads(body)
-            entries = {(e["region"], e["name"]): e for e in doc["entries"]} if doc.get("schema") == SCHEMA else None
+            entries = {(e["region"], e["name"]): e for e in doc["entries"] if _valid(e)} \
+                if doc.get("schema") == SCHEMA else None
+            if entries is not None and len(entries) != len(doc["entries"]):
+                entries = None
         except (ValueError, TypeError, KeyError, AttributeError):
             entries = None
         if entries is None:
@@ -101,6 +105,18 @@ class Journal:
         except Exception as error:
             raise LedgerError(f"could not write this run's journal {_where(self.store, key)}: "
                               f"{describe_error(error)}") from error
+
+
+def _valid(entry: Any) -> bool:
+    """An entry as begin/finish write it: anything else means the journal is not ours to trust."""
+    if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("region", "name", "result"))
+            and entry.get("action") in ACTIONS and isinstance(entry.get("finding"), dict)):
+        return False
+    try:
+        finding_from_dict(entry["finding"])
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def _missing(error: BaseException) -> bool:

@@ -121,3 +121,22 @@ def test_run_journal_unusable_no_reclaim(world: World, net: Network, operation: 
         result = outcome.finding(name)["action_result"]
         assert result.startswith("failed: ") and "journal" in result and "AccessDenied" in result, result
     assert outcome.status == "incomplete"
+
+
+@pytest.mark.parametrize("journal", [b"not json", b'{"schema": "other"}',
+                                     b'{"schema": "cost-watcher/run-journal/v1", "run_id": "night-1", '
+                                     b'"entries": [{"region": "us-east-1", "name": "idle-due", "action": "explode", '
+                                     b'"result": "done", "finding": {}}]}'])
+def test_a_run_journal_that_is_not_ours_stops_the_reclaim(world: World, net: Network, journal: bytes):
+    """A retry cannot count or trust what an earlier attempt did from a journal it cannot read."""
+    world.build(*fleet())
+    before = world.state()
+    with net.paused():
+        world.clients.s3().put_object(Bucket="cw-ledger", Key="prod/ledger/runs/night-1.json", Body=journal)
+    outcome = world.invoke()
+
+    assert assert_only_reported_changes(world, before, outcome) == MARKS_ONLY
+    for name in ("idle-due", "idle-due-scale"):
+        result = outcome.finding(name)["action_result"]
+        assert result.startswith("failed: ") and "is not a cost-watcher run journal" in result, result
+    assert outcome.status == "incomplete"
