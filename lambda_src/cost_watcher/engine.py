@@ -64,13 +64,15 @@ def run(
     progress: Progress | None = None,
     run_id: str | None = None,
     deadline: datetime | None = None,
+    scheduled: datetime | None = None,
 ) -> Report:
     """Scan every region, judge every endpoint, plan and (in act mode) reclaim, then report.
 
     `run_id` names the run for its stored report and digest; a retry that passes the same
     id sends no second digest and counts what its earlier attempt reclaimed. `deadline` is
     when the run will be stopped (Lambda's time limit): no reclaim is started that could not
-    finish before it.
+    finish before it. `scheduled` is when the run was due (the same on a retry): its report is
+    filed under that day.
     """
     now = now or datetime.now(UTC)
     regions = list(settings.regions) or ([clients.default_region] if clients.default_region else [])
@@ -91,7 +93,7 @@ def run(
     reclaim.apply(report.findings, settings, clients, now, report, run_id=run_id, deadline=deadline)
     report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))
     report.api_calls = dict(clients.calls)
-    notify.deliver(report, settings, clients, run_id=run_id)
+    notify.deliver(report, settings, clients, run_id=run_id, scheduled=scheduled)
     return report
 
 

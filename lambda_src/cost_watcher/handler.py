@@ -88,6 +88,22 @@ def run_id(event: Any, context: Any) -> str:
     return getattr(context, "aws_request_id", None) or datetime.now().strftime("manual-%Y%m%dT%H%M%S")
 
 
+def scheduled_at(event: Any, now: datetime) -> datetime | None:
+    """The scheduled time of the run, the same on every retry of it: its report is filed under
+    that day, so a retry after midnight finds the earlier attempt's copy. None unless the event
+    carries a time in the day before now (a manual invoke's odd value is not trusted)."""
+    value = event.get("scheduled_time") or event.get("time") if isinstance(event, Mapping) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment if now - timedelta(days=1) <= moment <= now + timedelta(minutes=5) else None
+
+
 def time_limit(context: Any) -> datetime | None:
     """When Lambda will stop this invocation, so the run starts no reclaim it cannot finish."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
@@ -114,7 +130,8 @@ def handle(event: Any, context: Any, environ: Mapping[str, str], clients: Client
         return {"status": "rejected", "error": str(error)}
     clients = clients or Clients(max_workers=settings.max_workers)
     rid = run_id(event, context)
-    report = run(settings, clients, run_id=rid, deadline=time_limit(context))
+    report = run(settings, clients, run_id=rid, deadline=time_limit(context),
+                 scheduled=scheduled_at(event, datetime.now(UTC)))
     record_metrics(report)
     summary = summarize(report)
     status = "incomplete" if report.errors else "ok"

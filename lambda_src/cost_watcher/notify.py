@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -67,9 +67,11 @@ def new_run_id(report: Report) -> str:
     return f"{moment:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def report_key(report: Report, run_id: str) -> str:
-    """reports/YYYY/MM/DD/<run id>.json; the id may come from an event, so only safe characters stay."""
-    moment = report.generated_at.astimezone(UTC) if report.generated_at.tzinfo else report.generated_at
+def report_key(report: Report, run_id: str, scheduled: datetime | None = None) -> str:
+    """reports/YYYY/MM/DD/<run id>.json, dated by the run's scheduled time when known (the same
+    on a retry), else by the report; the id may come from an event, so only safe characters stay."""
+    moment = scheduled or report.generated_at
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
     return f"{REPORTS_FOLDER}/{moment:%Y/%m/%d}/{safe_run_id(run_id)}.json"
 
 
@@ -162,7 +164,8 @@ def _send(report: Report, settings: Settings, clients: Clients) -> None:
 
 # --- the seam ------------------------------------------------------------------------------
 
-def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str | None = None) -> None:
+def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str | None = None,
+            scheduled: datetime | None = None) -> None:
     """Store the report (when a ledger is set), then send or skip the digest, recording the outcome.
 
     Sets `report.report_location` and `report.notification`; failures go to `report.errors`.
@@ -172,10 +175,11 @@ def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str
 
     The first copy says "sending" when a digest is about to go. A retry that finds "sending"
     knows its earlier attempt died during the Publish call, and SNS cannot say whether that
-    message went out. It does not send again (no digest twice); it records an error instead,
-    so the run ends incomplete and the error alarm tells the operator where the report is.
+    message went out. It does not send again (no digest twice); it records an error naming the
+    stored report instead, so the run ends incomplete (the dead attempt has already raised the
+    function-errors alarm).
     """
-    key = report_key(report, run_id or new_run_id(report))
+    key = report_key(report, run_id or new_run_id(report), scheduled)
     store = _open(settings.ledger, report, clients)
     earlier = earlier_notification(store, key) if store and run_id else None
     reason = skip_reason(report, settings)

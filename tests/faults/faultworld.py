@@ -97,10 +97,11 @@ FLEET_CHANGES = {"busy-marked": {"unmarked"}, "idle-due": {"deleted"}, "idle-due
                  "idle-fresh": {"marked"}}
 
 
-def scheduled(event_id: str = "night-1") -> dict[str, Any]:
-    """An EventBridge Scheduler event; its id is the run id, the same on a Lambda retry."""
+def scheduled(event_id: str = "night-1", at: datetime = NOW) -> dict[str, Any]:
+    """An EventBridge Scheduler event due `at`; its id is the run id, and both are the same on a
+    Lambda retry."""
     return {"version": "0", "id": event_id, "detail-type": "Scheduled Event", "source": "aws.scheduler",
-            "account": DEFAULT_ACCOUNT_ID, "time": NOW.isoformat(), "region": REGION,
+            "account": DEFAULT_ACCOUNT_ID, "time": at.isoformat(), "region": REGION,
             "resources": [f"arn:aws:scheduler:{REGION}:{DEFAULT_ACCOUNT_ID}:schedule/default/cost-watcher"],
             "detail": {}}
 

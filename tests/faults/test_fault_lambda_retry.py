@@ -8,10 +8,13 @@ at most once and the retry says it may not have arrived."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from faultnet import Crash, Network, call
 from faultworld import (
     FLEET_CHANGES,
+    NOW,
     World,
     changes,
     fleet,
@@ -78,6 +81,25 @@ def test_a_crash_during_publish_never_sends_a_second_digest(world: World, net: N
     assert retry.response["report_location"] in error
     again = world.invoke(scheduled("night-1"))  # and a third attempt stays silent too
     assert len(world.digests()) == int(reached_sns) and again.report["notification"].startswith("unconfirmed:")
+
+
+def test_a_retry_after_midnight_finds_the_earlier_attempt_and_sends_no_second_digest(world: World, net: Network):
+    """Scheduled at 23:50 UTC (midnight in Berlin is 23:00 UTC in winter), retried after 00:00:
+    the report is filed under the day the run was due, so the retry finds the first copy."""
+    due = NOW.replace(hour=23, minute=50)
+    world.clock.move_to(due)
+    world.build(*fleet())
+    net.crash(call("sns:Publish"), after=True)
+    with pytest.raises(Crash):
+        world.invoke(scheduled("night-1", due))
+    net.clear()
+    world.restart()
+    world.clock.move_to(due + timedelta(minutes=25))  # the next day, in UTC
+    retry = world.invoke(scheduled("night-1", due))
+
+    assert len(world.digests()) == 1
+    assert retry.response["report_location"].endswith(f"/reports/{due:%Y/%m/%d}/night-1.json")
+    assert retry.report["notification"].startswith("unconfirmed: an earlier attempt of run night-1")
 
 
 def test_retry_reports_what_the_crashed_attempt_did(world: World, net: Network):

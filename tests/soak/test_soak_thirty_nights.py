@@ -87,7 +87,7 @@ def test_thirty_nights(world: World):
             _publish_day(world, night)
         before = world.state()
         seen = len(world.digests())
-        outcome = world.invoke(scheduled(f"night-{night}"), **settings)
+        outcome = world.invoke(scheduled(f"night-{night}", night_time(night)), **settings)
         assert outcome.status == "ok", (night, outcome.response["errors"])
         assert_only_reported_changes(world, before, outcome)
         history[night] = {name: result for (_, name), result in outcome.verdicts().items()}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from cost_watcher.handler import EventError, handle, run_id, settings_for
+from cost_watcher.handler import EventError, handle, run_id, scheduled_at, settings_for
 from cost_watcher.settings import Settings
 
 DEPLOYED = Settings(regions=("us-east-1",), dry_run=True, max_actions_per_run=5)
@@ -68,3 +70,14 @@ def test_run_id_is_stable_across_retries_of_one_event():
     assert run_id(SCHEDULED, None) == SCHEDULED["id"]
     assert run_id({"execution_id": "exec-1", **SCHEDULED}, None) == "exec-1"
     assert issubclass(EventError, ValueError)
+
+
+def test_the_scheduled_time_files_the_report_only_when_it_is_a_recent_aware_time():
+    now = datetime(2025, 3, 11, 0, 20, tzinfo=UTC)
+    due = "2025-03-10T23:50:00Z"
+    assert scheduled_at({"time": due}, now) == datetime(2025, 3, 10, 23, 50, tzinfo=UTC)
+    assert scheduled_at({"scheduled_time": due, "time": "2025-03-11T00:19:00Z"}, now).day == 10  # Scheduler's own
+    for odd in ({"time": "2025-03-01T00:00:00Z"}, {"time": "2025-03-12T00:00:00Z"}, {"time": "2025-03-10T23:50:00"},
+                {"time": "yesterday"}, {"time": 5}, {}, None, []):
+        assert scheduled_at(odd, now) is None, odd
+    assert scheduled_at({"time": due}, now) - now == timedelta(minutes=-30)
