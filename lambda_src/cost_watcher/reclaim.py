@@ -256,8 +256,8 @@ def _carry_over(journal: Journal, findings: list[Finding], ready: list[Finding],
     the ready candidates still to act on (those it finished are not acted on again).
 
     A journalled action that ended 'done' is reported as done by the earlier attempt. One
-    still 'started' was cut off: continued when the endpoint is ready again, else reported as
-    done when it took effect.
+    still 'started' was cut off: reported as done when it took effect, else continued when
+    the endpoint is ready again.
     """
     if not journal.entries:
         return ready
@@ -265,8 +265,8 @@ def _carry_over(journal: Journal, findings: list[Finding], ready: list[Finding],
     waiting = {(f.region, f.name) for f in ready}
     for key, entry in journal.entries.items():
         result = entry.get("result") or ""
-        if result == STARTED and (key in waiting or not _done_by_earlier_attempt(entry, clients, ledger)):
-            continue
+        if result == STARTED and not _done_by_earlier_attempt(entry, clients, ledger):
+            continue  # continued below when the endpoint is ready again; else judged afresh
         if result != STARTED and not result.startswith("done"):
             continue
         finding = by_key.get(key)

@@ -57,6 +57,8 @@ def test_retry_after_a_crash_finishes_the_job_once(world: World, net: Network, w
     assert len(world.digests()) == 1
     assert retry.status == "ok", retry.response["errors"]
     assert retry.report["notification"].startswith("sent: ")
+    for name in ("idle-due", "idle-due-scale"):  # the retry's report says each reclaim was done, once
+        assert retry.finding(name)["action_result"].startswith("done"), (name, retry.finding(name))
 
 
 @pytest.mark.parametrize("reached_sns", [False, True], ids=["before-sns-got-it", "after-sns-got-it"])
