@@ -21,13 +21,13 @@ from typing import Any
 
 from .errors import describe_error, error_code
 from .ledger import ROOT, Ledger, LedgerError, Store
-from .model import Finding
+from .model import DESTRUCTIVE_ACTIONS, Finding
 from .report import finding_from_dict, finding_to_dict
 
 SCHEMA = "cost-watcher/run-journal/v1"
 FOLDER = f"{ROOT}/runs"
 STARTED = "started"
-ACTIONS = ("delete", "scale-down")
+ACTIONS = tuple(str(action) for action in DESTRUCTIVE_ACTIONS)
 Key = tuple[str, str]  # (region, endpoint name)
 
 
