@@ -19,8 +19,8 @@ import json
 import re
 from typing import Any
 
-from .errors import describe_error, error_code
-from .ledger import ROOT, Ledger, LedgerError, Store
+from .errors import describe_error
+from .ledger import ROOT, Ledger, LedgerError, Store, is_missing, location_of
 from .model import DESTRUCTIVE_ACTIONS, Finding
 from .report import finding_from_dict, finding_to_dict
 
@@ -62,9 +62,9 @@ class Journal:
         try:
             body = ledger.store.get(key)
         except Exception as error:
-            if _missing(error):
+            if is_missing(error):
                 return cls(run_id, ledger.store)
-            raise LedgerError(f"could not read this run's journal {_where(ledger.store, key)}: "
+            raise LedgerError(f"could not read this run's journal {location_of(ledger.store, key)}: "
                               f"{describe_error(error)}") from error
         try:
             doc = json.loads(body)
@@ -75,7 +75,7 @@ class Journal:
         except (ValueError, TypeError, KeyError, AttributeError):
             entries = None
         if entries is None:
-            raise LedgerError(f"{_where(ledger.store, key)} is not a cost-watcher run journal ({SCHEMA})")
+            raise LedgerError(f"{location_of(ledger.store, key)} is not a cost-watcher run journal ({SCHEMA})")
         return cls(run_id, ledger.store, entries)
 
     def __contains__(self, finding: Finding) -> bool:
@@ -103,7 +103,7 @@ class Journal:
         try:
             self.store.put(key, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
         except Exception as error:
-            raise LedgerError(f"could not write this run's journal {_where(self.store, key)}: "
+            raise LedgerError(f"could not write this run's journal {location_of(self.store, key)}: "
                               f"{describe_error(error)}") from error
 
 
@@ -119,9 +119,3 @@ def _valid(entry: Any) -> bool:
     return True
 
 
-def _missing(error: BaseException) -> bool:
-    return isinstance(error, FileNotFoundError) or error_code(error) in {"NoSuchKey", "404"}
-
-
-def _where(store: Store, key: str) -> str:
-    return f"{store.location.rstrip('/')}/{key}"

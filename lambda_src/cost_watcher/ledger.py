@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import describe_error
+from .errors import describe_error, error_code
 from .settings import SettingsError, validate_ledger
 
 SCHEMA = "cost-watcher/restore-record/v1"
@@ -52,6 +52,16 @@ class Record:
     action: str
     recorded_at: str
     doc: dict[str, Any]
+
+
+def location_of(store: Store, key: str) -> str:
+    """Where a key of the ledger lives: an s3:// URI, or a path for a local ledger."""
+    return f"{store.location.rstrip('/')}/{key}"
+
+
+def is_missing(error: BaseException) -> bool:
+    """A read of a key that was never written (S3 answers NoSuchKey, a directory has no file)."""
+    return isinstance(error, FileNotFoundError) or error_code(error) in {"NoSuchKey", "404"}
 
 
 def to_json(value: Any) -> Any:
@@ -94,6 +104,10 @@ class Ledger:
     @property
     def location(self) -> str:
         return self.store.location
+
+    def where(self, record: Record) -> str:
+        """Where a record lives, as a user would look for it."""
+        return location_of(self.store, record.key)
 
     def write(self, region: str, endpoint: str, action: str, doc: dict[str, Any],
               now: datetime | None = None) -> Record:
@@ -152,7 +166,7 @@ class Ledger:
         return None
 
     def _where(self, key: str) -> str:
-        return f"ledger record {self.location.rstrip('/')}/{key}"
+        return f"ledger record {location_of(self.store, key)}"
 
 
 class S3Store:

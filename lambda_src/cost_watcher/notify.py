@@ -23,9 +23,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import digest
 from .clients import Clients
-from .errors import describe_error, error_code
+from .errors import describe_error
 from .journal import safe_run_id
-from .ledger import LedgerError, Store, open_ledger
+from .ledger import LedgerError, Store, is_missing, location_of, open_ledger
 from .model import Action, RegionError, Report
 from .report import report_to_dict
 from .settings import Settings
@@ -75,16 +75,6 @@ def report_key(report: Report, run_id: str, scheduled: datetime | None = None) -
     return f"{REPORTS_FOLDER}/{moment:%Y/%m/%d}/{safe_run_id(run_id)}.json"
 
 
-def open_store(ledger: str, clients: Clients) -> Store:
-    """The ledger's store (S3 or a directory), where reports are kept beside the restore records."""
-    return open_ledger(ledger, clients).store
-
-
-def location_of(store: Store, key: str) -> str:
-    """Where a key lives: an s3:// URI, or a path for a local ledger."""
-    return f"{store.location.rstrip('/')}/{key}"
-
-
 def report_body(report: Report) -> bytes:
     return (json.dumps(report_to_dict(report), indent=2, default=str) + "\n").encode()
 
@@ -99,7 +89,7 @@ def earlier_notification(store: Store, key: str) -> str | None:
     try:
         notification = json.loads(store.get(key)).get("notification") or ""
     except (*_FAILURES, AttributeError) as error:
-        if not (isinstance(error, FileNotFoundError) or error_code(error) in ("NoSuchKey", "404")):
+        if not is_missing(error):
             log.warning("could not read an earlier copy of this run's report: %s", describe_error(error))
         return None
     return notification if notification.startswith((SENT, SENDING, UNCONFIRMED)) else None
@@ -210,7 +200,7 @@ def _open(ledger: str | None, report: Report, clients: Clients) -> Store | None:
     if not ledger:
         return None
     try:
-        return open_store(ledger, clients)
+        return open_ledger(ledger, clients).store  # reports live beside the restore records
     except LedgerError as error:
         _store_failed(report, ledger, error)
         return None

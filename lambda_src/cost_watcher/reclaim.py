@@ -395,7 +395,7 @@ def _delete(finding: Finding, prefix: str, sagemaker: Any, autoscaling: Any, led
         sagemaker, [c["InferenceComponentName"] for c in record.doc.get("inference_components", [])], wait)
     step[0] = "sagemaker:DeleteEndpoint"
     actions.delete_endpoint(sagemaker, finding.name)
-    finding.action_reason = f"{finding.action_reason}; restore record {_where(ledger, record)}"
+    finding.action_reason = f"{finding.action_reason}; restore record {ledger.where(record)}"
     return "done"
 
 
@@ -417,7 +417,7 @@ def _scale_down(finding: Finding, prefix: str, sagemaker: Any, autoscaling: Any,
     step[0] = "scale-down"
     done = actions.scale_down(sagemaker, autoscaling, finding.name, plan, live)
     finding.action_reason = (f"{finding.action_reason}: {'; '.join(done) or plan.describe()}; "
-                             f"restore record {_where(ledger, record)}")
+                             f"restore record {ledger.where(record)}")
     return "done"
 
 
@@ -438,7 +438,3 @@ def _record(ledger: Ledger, finding: Finding, action: str, live: dict[str, Any],
     if doc is None:
         return None
     return ledger.write(finding.region, finding.name, action, doc, now=clock())
-
-
-def _where(ledger: Ledger, record: Record) -> str:
-    return f"{ledger.location.rstrip('/')}/{record.key}"

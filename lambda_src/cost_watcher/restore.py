@@ -75,12 +75,12 @@ def restore(endpoint_name: str, region: str, ledger: Ledger, clients: Any, dry_r
     live = _live(sagemaker, endpoint_name)
     if record.action == "restore":
         if live is not None:
-            return RestoreResult(endpoint_name, region, dry_run, _where(ledger, record), "restore",
+            return RestoreResult(endpoint_name, region, dry_run, ledger.where(record), "restore",
                                  record.recorded_at, "already restored",
                                  [f"already restored at {record.recorded_at}: nothing to do"])
         record = ledger.read(record.doc["restored_from"])  # restored once, deleted again since: redo it
 
-    result = RestoreResult(endpoint_name, region, dry_run, _where(ledger, record), record.action, record.recorded_at)
+    result = RestoreResult(endpoint_name, region, dry_run, ledger.where(record), record.action, record.recorded_at)
     prefix = record.doc.get("tag_prefix", DEFAULT_PREFIX)
     try:
         if live is None:
@@ -101,7 +101,7 @@ def restore(endpoint_name: str, region: str, ledger: Ledger, clients: Any, dry_r
         return result
     done = ledger.write(region, endpoint_name, "restore",
                         {"restored_from": record.key, "steps": result.steps, "tag_prefix": prefix}, now=clock())
-    result.steps.append(f"restore recorded in {_where(ledger, done)}")
+    result.steps.append(f"restore recorded in {ledger.where(done)}")
     result.status = "restored"
     return result
 
@@ -285,10 +285,6 @@ def _warn_opt_in(result: RestoreResult, record: Record, prefix: str) -> None:
         result.warnings.append(
             f"tag {key}={value} is still set: if the endpoint stays idle it will be marked and reclaimed again "
             "after the grace period; remove or change the tag to keep it")
-
-
-def _where(ledger: Ledger, record: Record) -> str:
-    return f"{ledger.location.rstrip('/')}/{record.key}"
 
 
 def render_restore(result: RestoreResult) -> str:
