@@ -33,6 +33,9 @@ READ_WITHOUT_RESOURCE_LEVEL = (
     "application-autoscaling:DescribeScalingPolicies",
     "pricing:GetProducts",
     "tag:GetResources",  # our idle-since mark on busy endpoints, which the scan does not describe
+    # AWS's second opinion (opinion.py), read only. Compute Optimizer defines no resource types in IAM
+    # (Service Authorization Reference), and GetIdleRecommendations needs no other action.
+    "compute-optimizer:GetIdleRecommendations",
 )
 DESCRIBE = ("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags")
 DESCRIBED_TYPES = ("endpoint", "endpoint-config")
@@ -151,8 +154,9 @@ class ScanPermissions(Construct):
             *publish_statements(topic.topic_arn, topic_key.key_arn),
         ])
         acknowledge(self.read, "AwsSolutions-IAM5[Resource::*]",
-                    "List*, CloudWatch metric reads, Application Auto Scaling describes, Pricing GetProducts and "
-                    "tag:GetResources have no resource-level permissions in IAM; each action is listed by name.")
+                    "List*, CloudWatch metric reads, Application Auto Scaling describes, Pricing GetProducts, "
+                    "tag:GetResources and Compute Optimizer GetIdleRecommendations have no resource-level "
+                    "permissions in IAM; each action is listed by name.")
         for arn in sagemaker_arns(stack, regions, DESCRIBED_TYPES):
             acknowledge(self.read, f"AwsSolutions-IAM5[Resource::{nag_resource(stack, arn)}]",
                         "Describe/ListTags must reach every endpoint and endpoint config of the scanned "

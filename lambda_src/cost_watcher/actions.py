@@ -113,15 +113,10 @@ def marked_endpoints(tagging: Any, key: str) -> dict[str, str]:
 
 # --- re-check -----------------------------------------------------------------------------
 
-def recheck_queries(endpoint_name: str, variants: list[str], components: list[str], period: int) -> list[Query]:
-    """Invocations series of one endpoint with exactly the dimensions SageMaker publishes."""
-    queries = [metrics.variant_query(metrics.INVOCATIONS, endpoint_name, v, "Sum", period) for v in variants]
-    return queries + [metrics.component_query(c, "Sum", period) for c in components]
-
-
 def recent_invocations(cloudwatch: Any, queries: dict[str, list[Query]], start: datetime,
                        end: datetime) -> tuple[dict[str, float], dict[str, str]]:
-    """Invocations per endpoint since `start`, in one batched GetMetricData (<= 500 a call).
+    """Work per endpoint since `start` (its kind's signal: invocations, or for an async endpoint
+    what it processed plus the most that waited), in one batched GetMetricData (<= 500 a call).
 
     Returns (total by endpoint, error by endpoint); an endpoint with an error is unknown.
     """

@@ -99,3 +99,8 @@ class Clients:
         """Few retries and short timeouts: an unreachable Price List API must not stall a run."""
         quick = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=10)
         return self.client("pricing", PRICING_REGION, quick)
+
+    def compute_optimizer(self, region: str) -> Any:
+        """Few retries and short timeouts: AWS's second opinion (opinion.py) must never stall a run."""
+        quick = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=10)
+        return self.client("compute-optimizer", region, quick)

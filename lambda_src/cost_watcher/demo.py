@@ -20,6 +20,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 from .clients import Clients
+from .signals import BACKLOG, INVOCATIONS_PROCESSED, serves
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 ROLE_ARN = "arn:aws:iam::123456789012:role/demo-sagemaker-execution"
@@ -100,6 +101,7 @@ class VariantSpec:
     cpu_pct: float = 20.0
     serverless: bool = False
     gpu_pct: float | None = None
+    provisioned_concurrency: int | None = None  # serverless only: bills at rest
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,13 @@ class EndpointSpec:
     status: str = "InService"
     autoscaling: tuple[int, int, float] | None = None  # min, max, invocations per instance per minute
     lose_config: bool = False  # its endpoint config was deleted while it runs
+    asynchronous: bool = False  # AsyncInferenceConfig: publishes InvocationsProcessed and its queue, no Invocations
+    backlog: Traffic = silent  # async only: requests waiting in the queue, by hours ago
     story: str = ""
 
 
 def demo_specs(now: datetime, prefix: str = "cost-watcher:") -> list[EndpointSpec]:
-    """Nineteen endpoints over two regions covering every verdict and the tag contract."""
+    """Twenty-three endpoints over two regions covering every verdict, every kind and the tag contract."""
     day = lambda n: (now - timedelta(days=n)).date().isoformat()  # noqa: E731
     reclaim, mark, ignore = prefix + "reclaim", prefix + "idle-since", prefix + "ignore"
     east, west = DEMO_REGIONS
@@ -205,6 +209,36 @@ def demo_specs(now: datetime, prefix: str = "cost-watcher:") -> list[EndpointSpe
         ),
         EndpointSpec("team-sandbox", east, (VariantSpec(),), tags={ignore: "true"}, story="ignored by tag"),
         EndpointSpec(
+            "video-transcribe-async",
+            east,
+            (VariantSpec(instance_type="ml.g4dn.xlarge", traffic=busy(60), cpu_pct=40, gpu_pct=55),),
+            asynchronous=True,
+            backlog=busy(12),
+            tags={reclaim: "delete"},
+            story="busy asynchronous endpoint, opted in: judged by what it processed, never deleted",
+        ),
+        EndpointSpec(
+            "batch-embed-async",
+            east,
+            (VariantSpec(instance_type="ml.g4dn.xlarge", cpu_pct=1, gpu_pct=0),),
+            asynchronous=True,
+            story="asynchronous, nothing processed or queued for weeks: idle",
+        ),
+        EndpointSpec(
+            "faq-serverless-pc",
+            east,
+            (VariantSpec(instance_type=None, count=0, serverless=True, provisioned_concurrency=4),),
+            story="serverless with provisioned concurrency: bills at rest, idle",
+        ),
+        EndpointSpec(
+            "ranker-rollback-failed",
+            east,
+            (VariantSpec(instance_type="ml.c5.xlarge", count=2, traffic=burst_at(20)),),
+            status="UpdateRollbackFailed",
+            tags={reclaim: "delete"},
+            story="UpdateRollbackFailed: serves and bills, judged idle, never acted on",
+        ),
+        EndpointSpec(
             "ocr-invoices-eu",
             west,
             (VariantSpec(instance_type="ml.c5.2xlarge", traffic=busy(250), cpu_pct=30),),
@@ -276,11 +310,16 @@ def _create(clients: Clients, spec: EndpointSpec, now: datetime) -> None:
         }
         if variant.serverless:
             item["ServerlessConfig"] = {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+            if variant.provisioned_concurrency:
+                item["ServerlessConfig"]["ProvisionedConcurrency"] = variant.provisioned_concurrency
         else:
             item.update(InstanceType=variant.instance_type, InitialInstanceCount=variant.count)
         variants.append(item)
     config = f"{spec.name}-config"
-    sagemaker.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants)
+    extra: dict[str, Any] = {}
+    if spec.asynchronous:
+        extra["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": f"s3://demo-async/{spec.name}/"}}
+    sagemaker.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants, **extra)
     tags = [{"Key": k, "Value": v} for k, v in spec.tags.items()]
     sagemaker.create_endpoint(EndpointName=spec.name, EndpointConfigName=config, **({"Tags": tags} if tags else {}))
     if spec.autoscaling:
@@ -324,8 +363,10 @@ def _age(sagemaker: Any, spec: EndpointSpec, now: datetime) -> None:
 
 
 def _metrics(spec: EndpointSpec, now: datetime, history_days: int) -> list[tuple[str, dict[str, Any]]]:
-    """What SageMaker publishes for this endpoint: hourly invocations, instance utilisation."""
-    if spec.status not in ("InService", "Updating"):
+    """What SageMaker publishes for this endpoint, as AWS documents it for its kind: hourly
+    Invocations (async: InvocationsProcessed and the queue's ApproximateBacklogSize by
+    EndpointName alone, never Invocations), instance utilisation for instance-backed variants."""
+    if not serves(spec.status):
         return []
     top = now.replace(minute=0, second=0, microsecond=0)
     hours = min(history_days * 24, int(spec.age_days * 24))
@@ -340,7 +381,7 @@ def _metrics(spec: EndpointSpec, now: datetime, history_days: int) -> list[tuple
                     (
                         "AWS/SageMaker",
                         {
-                            "MetricName": "Invocations",
+                            "MetricName": INVOCATIONS_PROCESSED if spec.asynchronous else "Invocations",
                             "Dimensions": dims,
                             "Timestamp": stamp,
                             "Value": float(calls),
@@ -374,6 +415,10 @@ def _metrics(spec: EndpointSpec, now: datetime, history_days: int) -> list[tuple
                             },
                         )
                     )
+    if spec.asynchronous:  # the queue is published every period, empty or not
+        dims = [{"Name": "EndpointName", "Value": spec.name}]
+        out += [("AWS/SageMaker", {"MetricName": BACKLOG, "Dimensions": dims, "Timestamp": top - timedelta(hours=h),
+                                   "Value": float(spec.backlog(h)), "Unit": "None"}) for h in range(hours)]
     return out
 
 

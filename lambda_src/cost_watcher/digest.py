@@ -335,6 +335,7 @@ def render_text(report: Report, settings: Settings, limit: int = EMAIL_ROWS) -> 
     out += _section_scheduled(report, settings, limit)
     out += _section_grace(report, limit)
     out += _section_unseen(report, limit)
+    out += _section_disagreements(report, limit)
     out += _section_opt_in(settings)
     out += _section_restore(report, settings, limit)
     out += ["", "FULL REPORT", f"  {_where(report, settings)}"]
@@ -423,6 +424,22 @@ def _section_unseen(report: Report, limit: int) -> list[str]:
     shown, more = _first(unknown, limit)
     lines += [f"  {f.name} ({f.region}): verdict unknown: {_one_line(f.reason)}" for f in shown]
     return lines + _more(more, "more endpoint with unknown verdict")
+
+
+def disagreements(report: Report) -> list[Finding]:
+    """Where AWS Compute Optimizer's idle view differs from ours (it never decides anything)."""
+    return [f for f in _by_reclaimable(report.findings) if f.aws_opinion == "disagrees"]
+
+
+def _section_disagreements(report: Report, limit: int) -> list[str]:
+    found = disagreements(report)
+    if not found:
+        return []
+    shown, more = _first(found, limit)
+    lines = ["", "AWS COMPUTE OPTIMIZER SEES IT DIFFERENTLY (for a second look; it changes nothing)"]
+    lines += [f"  {f.name} ({f.region}): we say {f.verdict}; AWS: {_one_line(f.aws_finding or 'not idle')}"
+              for f in shown]
+    return lines + _more(more, "more endpoint")
 
 
 def _one_line(text: str, width: int = 300) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import inventory, metrics, notify, reclaim
+from . import inventory, metrics, notify, opinion, reclaim, signals
 from .clients import Clients
 from .errors import describe_error, is_not_found
 from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE, Query
@@ -132,7 +132,7 @@ def _scan(
     budget.check("listing inference components")
     _attach_components(scan, sagemaker, endpoints)
     judged = [
-        e for e in endpoints if e.status == "InService" and now - e.created >= timedelta(days=settings.lookback_days)
+        e for e in endpoints if signals.serves(e.status) and now - e.created >= timedelta(days=settings.lookback_days)
     ]
 
     budget.check("listing metric series")
@@ -151,9 +151,9 @@ def _scan(
     if candidates:
         _attach_scaling(scan, clients, candidates)
 
-    second = {e.name: _detail_queries(e, first[e.name]) for e in candidates}
-    detail_queries = [q for qs in second.values() for q in qs]
-    hourly_new = [q for q in detail_queries if q.period == HOUR]
+    read = {e.name: _detail_queries(e, known.get(e.name, set())) for e in candidates}
+    detail_queries = [q for qs in read.values() for q in qs]
+    hourly_new = [q for q in detail_queries if q.period == HOUR and q not in points and q not in failed]
     daily_start = _floor(now - timedelta(days=settings.last_used_days), DAY)
     more, more_failed = metrics.fetch(cloudwatch, hourly_new, start, end)
     daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail_queries if q.period == DAY], daily_start, end)
@@ -174,13 +174,16 @@ def _scan(
         if endpoint.name in unseen:
             usage = EndpointUsage(error=unseen[endpoint.name])
         elif endpoint.name in first:
-            usage = _usage(first[endpoint.name] + second.get(endpoint.name, []), points, daily, failed, start)
+            usage = _usage(read.get(endpoint.name, first[endpoint.name]), points, daily, failed, start)
         if endpoint.status == "Deleted":
             continue
         if endpoint.described and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
             scan.ignored += 1
             continue
-        scan.findings.append(judge(endpoint, usage, settings, window.now, prices.hourly))
+        scan.findings.append(
+            judge(endpoint, usage, settings, window.now, prices.hourly, prices.provisioned_concurrency))
+    budget.check("reading Compute Optimizer's idle recommendations")
+    opinion.attach(scan.findings, opinion.read_idle_recommendations(clients.compute_optimizer(region)))
     progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")
 
 
@@ -275,60 +278,50 @@ def _attach_scaling(scan: RegionScan, clients: Clients, candidates: list[Endpoin
         inventory.attach_scaling(endpoint, targets)
 
 
-def _detail_queries(endpoint: Endpoint, first: list[Query]) -> list[Query]:
-    """For a described candidate: hourly invocations of variants not yet read; and, in one
-    daily pass over last_used_days, invocations (last use) and peak CPU/GPU utilisation
-    (kept for the lookback window only)."""
-    queries: list[Query] = []
+def _detail_queries(endpoint: Endpoint, listed_variants: set[str]) -> list[Query]:
+    """For a described candidate, everything its verdict reads: its kind's signal hourly over the
+    window (variants CloudWatch lists but the config no longer has included: replaced ones still
+    count), and in one daily pass over last_used_days the same signal (last use) and peak CPU/GPU
+    utilisation of billed variants (kept for the lookback window only)."""
+    retired = sorted(listed_variants - {v.name for v in endpoint.variants})
+    queries = signals.work_queries(endpoint, HOUR, retired) + signals.work_queries(endpoint, DAY, retired)
     for variant in endpoint.variants:
-        hourly = metrics.variant_query(INVOCATIONS, endpoint.name, variant.name, "Sum", HOUR)
-        if hourly not in first:
-            queries.append(hourly)
-        queries.append(metrics.variant_query(INVOCATIONS, endpoint.name, variant.name, "Sum", DAY))
         if variant.billed_instances:
-            queries.append(
-                metrics.variant_query(
-                    "CPUUtilization", endpoint.name, variant.name, "Maximum", DAY, namespace=INSTANCE_NAMESPACE
-                )
-            )
+            queries.append(signals.utilization_query("CPUUtilization", endpoint.name, variant.name, DAY))
             if is_accelerated(variant.instance_type or ""):
-                queries.append(
-                    metrics.variant_query(
-                        "GPUUtilization", endpoint.name, variant.name, "Maximum", DAY, namespace=INSTANCE_NAMESPACE
-                    )
-                )
-    queries += [metrics.component_query(c.name, "Sum", DAY) for c in endpoint.components]
+                queries.append(signals.utilization_query("GPUUtilization", endpoint.name, variant.name, DAY))
     return queries
 
 
 def _usage(
     queries: list[Query], points: dict, daily: dict, failed: dict, window_start: datetime
 ) -> EndpointUsage:
-    """Group an endpoint's series by variant or component and summarise each; utilisation
-    comes from the daily pass and counts only days that overlap the lookback window."""
+    """Group an endpoint's series by variant or component and summarise each; the async queue
+    counts hours with requests waiting; utilisation comes from the daily pass and counts only
+    days that overlap the lookback window."""
     broken = [q for q in queries if q in failed]
     if broken:
         return EndpointUsage(error=failed[broken[0]])
     usage = EndpointUsage()
-    grouped: dict[tuple[str, str], dict[str, list]] = {}
+    grouped: dict[str, dict[str, list]] = {}
+    first_day = _floor(window_start, DAY)
     for query in queries:
-        dims = dict(query.dimensions)
-        key = (
-            ("component", dims["InferenceComponentName"])
-            if "InferenceComponentName" in dims
-            else ("variant", dims["VariantName"])
-        )
-        slot = grouped.setdefault(key, {"hourly": [], "daily": [], "util": []})
-        if query.metric != INVOCATIONS:
-            first_day = _floor(window_start, DAY)
+        role, owner = signals.role_of(query)
+        slot = grouped.setdefault(owner, {"hourly": [], "daily": [], "util": []})
+        if role == "utilization":
             slot["util"].extend(p for p in daily.get(query, []) if p[0] >= first_day)
         elif query.period == DAY:
             slot["daily"].extend(daily.get(query, []))
         else:
             slot["hourly"].extend(points.get(query, []))
-    for (kind, name), slot in grouped.items():
+    for owner, slot in grouped.items():
         summary = metrics.summarize(slot["hourly"], slot["daily"], slot["util"])
-        (usage.components if kind == "component" else usage.variants)[name] = summary
+        kind, _, name = owner.partition(":")
+        if kind == "endpoint":  # the queue: waiting requests are work, but not invocations
+            summary.invocations = summary.peak_hourly = 0.0
+            usage.queue = summary
+        else:
+            (usage.components if kind == "component" else usage.variants)[name] = summary
     return usage
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from . import signals
 from .model import Component, Endpoint, ScalingTarget, Variant
 
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -65,28 +66,40 @@ def list_tags(sagemaker: Any, arn: str) -> dict[str, str]:
 
 
 def describe(sagemaker: Any, endpoint: Endpoint) -> Endpoint:
-    """Fill in variants (type, counts, serverless), async flag and tags: three API calls."""
+    """Fill in variants (type, counts, serverless, shadow), async flag, unsupported features, tags
+    and the copy count of each inference component: three API calls, plus one a component."""
     live = sagemaker.describe_endpoint(EndpointName=endpoint.name)
     endpoint.status = live.get("EndpointStatus", endpoint.status)
     endpoint.config_name = live.get("EndpointConfigName")
     endpoint.arn = live.get("EndpointArn", endpoint.arn)
     config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name)
     endpoint.variants = merge_variants(live.get("ProductionVariants", []), config.get("ProductionVariants", []))
+    endpoint.variants += merge_variants(live.get("ShadowProductionVariants", []),
+                                        config.get("ShadowProductionVariants", []), shadow=True)
     endpoint.asynchronous = "AsyncInferenceConfig" in config
+    endpoint.unsupported = signals.unsupported_features(config)
     endpoint.tags = list_tags(sagemaker, endpoint.arn)
+    for component in endpoint.components:  # copies tell how many instances host nothing
+        runtime = sagemaker.describe_inference_component(InferenceComponentName=component.name).get("RuntimeConfig")
+        component.copy_count = (runtime or {}).get("CurrentCopyCount")
     endpoint.described = True
     return endpoint
 
 
-def merge_variants(live: Iterable[dict[str, Any]], configured: Iterable[dict[str, Any]]) -> list[Variant]:
+def merge_variants(live: Iterable[dict[str, Any]], configured: Iterable[dict[str, Any]], *,
+                   shadow: bool = False) -> list[Variant]:
     """DescribeEndpoint has the live counts; only the endpoint config has the instance type."""
     by_name = {variant["VariantName"]: variant for variant in configured}
     variants = []
     for summary in live:
         spec = by_name.get(summary["VariantName"], {})
         managed = summary.get("ManagedInstanceScaling") or spec.get("ManagedInstanceScaling") or {}
-        serverless = bool(summary.get("CurrentServerlessConfig") or spec.get("ServerlessConfig"))
+        serverless_config = summary.get("CurrentServerlessConfig") or spec.get("ServerlessConfig") or {}
+        serverless = bool(serverless_config)
         count = summary.get("CurrentInstanceCount", None if serverless else spec.get("InitialInstanceCount"))
+        live_pools = [(pool.get("InstanceType", ""), pool.get("CurrentInstanceCount"))
+                      for pool in summary.get("InstancePools") or []]
+        pools = live_pools or [(pool.get("InstanceType", ""), None) for pool in spec.get("InstancePools") or []]
         variants.append(
             Variant(
                 name=summary["VariantName"],
@@ -95,6 +108,10 @@ def merge_variants(live: Iterable[dict[str, Any]], configured: Iterable[dict[str
                 desired_instance_count=summary.get("DesiredInstanceCount"),
                 serverless=serverless,
                 min_instance_count=managed.get("MinInstanceCount") if managed.get("Status") == "ENABLED" else None,
+                shadow=shadow,
+                memory_mb=serverless_config.get("MemorySizeInMB"),
+                provisioned_concurrency=serverless_config.get("ProvisionedConcurrency"),
+                pools=tuple(pools),
             )
         )
     return variants

@@ -63,6 +63,11 @@ def component_query(component: str, stat: str, period: int) -> Query:
     return Query(INVOCATIONS_NAMESPACE, INVOCATIONS, (("InferenceComponentName", component),), stat, period)
 
 
+def endpoint_query(metric: str, endpoint: str, stat: str, period: int) -> Query:
+    """A series SageMaker publishes with EndpointName alone (the async queue)."""
+    return Query(INVOCATIONS_NAMESPACE, metric, (("EndpointName", endpoint),), stat, period)
+
+
 Points = list[tuple[datetime, float]]
 
 

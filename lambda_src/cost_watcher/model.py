@@ -42,11 +42,20 @@ class Variant:
     desired_instance_count: int | None = None
     serverless: bool = False
     min_instance_count: int | None = None  # managed instance scaling floor, when enabled
+    shadow: bool = False  # a ShadowProductionVariant: gets a copy of the traffic, bills its own instances
+    memory_mb: int | None = None  # serverless memory size
+    provisioned_concurrency: int | None = None  # serverless provisioned concurrency: bills at rest
+    pools: tuple[tuple[str, int | None], ...] = ()  # InstancePools: (instance type, live count or None)
 
     @property
     def billed_instances(self) -> int:
         """Instances that bill by the hour (serverless bills per request, so none)."""
         return 0 if self.serverless else int(self.instance_count or 0)
+
+    @property
+    def bills_at_rest(self) -> bool:
+        """Whether it costs money while nobody calls it: instances, or provisioned concurrency."""
+        return self.billed_instances > 0 or bool(self.serverless and self.provisioned_concurrency)
 
 
 @dataclass
@@ -86,6 +95,7 @@ class Endpoint:
     scaling: dict[str, ScalingTarget] = field(default_factory=dict)  # by variant name
     asynchronous: bool = False
     described: bool = False  # DescribeEndpoint(+Config) and tags were read
+    unsupported: list[str] = field(default_factory=list)  # config features whose traffic signal we do not read
 
 
 # --- metrics ------------------------------------------------------------------------------
@@ -101,11 +111,17 @@ class Usage:
     last_invocation: datetime | None = None  # newest period with invocations, within last_used_days
     max_utilization_pct: float | None = None  # peak CPU or GPU utilisation in the window
 
+    @property
+    def worked(self) -> bool:
+        """Any work seen in the window (an invocation processed, or a request waiting)."""
+        return self.invocations > 0 or self.active_hours > 0
+
 
 @dataclass
 class EndpointUsage:
     variants: dict[str, Usage] = field(default_factory=dict)
     components: dict[str, Usage] = field(default_factory=dict)
+    queue: Usage | None = None  # async endpoints: hours with requests waiting (ApproximateBacklogSize > 0)
     error: str | None = None  # set when the metrics could not be read: the verdict is unknown
 
 
@@ -121,6 +137,7 @@ class VariantFinding:
     verdict: Verdict
     monthly_cost_usd: float | None = None
     advice: str | None = None
+    role: str = "production"  # production | shadow | retired (replaced by UpdateEndpoint, traffic still counts)
 
 
 @dataclass
@@ -147,6 +164,9 @@ class Finding:
     action_result: str | None = None
     action_reason: str | None = None
     reclaim_on: date | None = None
+    kind: str | None = None  # which row of the signal table judged it (signals.py)
+    aws_opinion: str | None = None  # Compute Optimizer's view: agrees | disagrees | not-enrolled | unavailable
+    aws_finding: str | None = None  # what Compute Optimizer said, when it listed the endpoint
     endpoint: Endpoint | None = field(default=None, repr=False, compare=False)
 
 

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from . import signals
 from .model import Action, Endpoint, Finding, Verdict
 from .settings import Settings
 from .tags import IDLE_SINCE, RECLAIM
@@ -69,7 +70,10 @@ def decide(finding: Finding, settings: Settings, now: datetime, *, region_has_er
         return Decision(Action.NONE, _why_not(finding, settings))
     if endpoint is None or not endpoint.described:
         return Decision(Action.NONE, "configuration and tags were not read: never acted on")
-    if endpoint.status != "InService" or finding.status != "InService":
+    if not (signals.actionable(endpoint.status) and signals.actionable(finding.status)):
+        if signals.serves(endpoint.status):  # judged and priced, but AWS is in the middle of something
+            why = f"status is {endpoint.status}: it serves and bills, but only InService endpoints are acted on"
+            return Decision(Action.NONE, why, blocked=why)
         return Decision(Action.NONE, f"status is {endpoint.status}: only InService endpoints are acted on")
     if now - endpoint.created < timedelta(days=settings.lookback_days):
         return Decision(Action.NONE, f"younger than the {settings.lookback_days}-day window: never acted on")
@@ -119,7 +123,7 @@ def has_scale_down_room(endpoint: Endpoint) -> bool:
     if endpoint.components:
         return any(c.copy_count is None or c.copy_count > 0 for c in endpoint.components)
     for variant in endpoint.variants:
-        if variant.serverless:
+        if variant.serverless or variant.shadow:  # a scale-down changes production variants only
             continue
         if (variant.instance_count or 0) > CLASSIC_FLOOR:
             return True

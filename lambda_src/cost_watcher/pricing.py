@@ -47,6 +47,7 @@ SOURCE_TABLE = "table"
 SOURCE_TABLE_OTHER_REGION = "table (us-east-1 rate)"
 SOURCE_UNKNOWN = "unknown"
 SOURCES = ("auto", "table")
+Price = tuple[float | None, str]  # ($ an hour, where the figure came from)
 
 # fmt: off
 _TABLE: dict[str, float] = {
@@ -105,6 +106,13 @@ _TABLE: dict[str, float] = {
 }
 # fmt: on
 
+# Serverless provisioned concurrency, USD per GB-second of configured memory per unit of
+# concurrency, us-east-1 [est: best knowledge of the pricing page's "Serverless Inference" tab;
+# the page bills it on "the memory configured, duration provisioned, and the amount of
+# concurrency enabled" (SageMaker developer guide, serverless-endpoints.html)].
+PROVISIONED_CONCURRENCY_GB_SECOND_USD = 0.0000048
+SERVERLESS_FAMILY = "ML Serverless"
+
 _ACCELERATED = re.compile(r"^(?:g|p|inf|trn)\d")
 
 
@@ -153,6 +161,39 @@ def fetch_hosting_price(pricing: Any, instance_type: str, region: str) -> float 
     return hosting_price_from_products(products, instance_type)
 
 
+def fetch_concurrency_price(pricing: Any, memory_mb: int, region: str) -> float | None:
+    """$/hour of one unit of provisioned concurrency at `memory_mb`, from the Price List API.
+
+    Products of family "ML Serverless" whose usage type ends in ``ProvisionedConcurrency:Usage-<N>GB``
+    are priced per concurrency-second (or hour) for an N GB endpoint.
+    """
+    filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+               {"Type": "TERM_MATCH", "Field": "productFamily", "Value": SERVERLESS_FAMILY}]
+    pages = pricing.get_paginator("get_products").paginate(ServiceCode=SERVICE_CODE, Filters=filters,
+                                                           FormatVersion="aws_v1")
+    wanted = re.compile(rf"ProvisionedConcurrency:Usage-{memory_mb // 1024}GB$")
+    prices = []
+    for product in (json.loads(item) for page in pages for item in page.get("PriceList", [])):
+        if not wanted.search(str(product.get("product", {}).get("attributes", {}).get("usagetype", ""))):
+            continue
+        for term in product.get("terms", {}).get("OnDemand", {}).values():
+            for dimension in term.get("priceDimensions", {}).values():
+                per = {"second": 3600, "seconds": 3600, "hrs": 1, "hours": 1, "hour": 1}.get(
+                    str(dimension.get("unit", "")).lower())
+                usd = _usd(dimension)
+                if per and usd:
+                    prices.append(usd * per)
+    return min(prices) if prices else None
+
+
+def _usd(dimension: dict[str, Any]) -> float | None:
+    try:
+        value = float(dimension.get("pricePerUnit", {}).get("USD", ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
 def hosting_price_from_products(products: Iterable[dict[str, Any]], instance_type: str) -> float | None:
     """The on-demand hourly USD price among Price List products (parsed ``PriceList`` entries).
 
@@ -176,13 +217,8 @@ def _on_demand_hourly_usd(product: dict[str, Any]) -> list[float]:
     prices: list[float] = []
     for term in product.get("terms", {}).get("OnDemand", {}).values():
         for dimension in term.get("priceDimensions", {}).values():
-            if str(dimension.get("unit", "")).lower() not in ("hrs", "hours", "hour"):
-                continue
-            try:
-                usd = float(dimension.get("pricePerUnit", {}).get("USD", ""))
-            except ValueError:
-                continue
-            if usd > 0:
+            usd = _usd(dimension)
+            if usd and str(dimension.get("unit", "")).lower() in ("hrs", "hours", "hour"):
                 prices.append(usd)
     return prices
 
@@ -223,6 +259,14 @@ class PriceBook:
     def hourly(self, instance_type: str, region: str) -> tuple[float | None, str]:
         """(on-demand $/hour, where the figure came from); never raises."""
         key = (instance_type.strip(), region.strip())
+        return self._cached(key, lambda: self._resolve(*key))
+
+    def provisioned_concurrency(self, memory_mb: int, region: str) -> tuple[float | None, str]:
+        """($ per hour of one unit of serverless provisioned concurrency at this memory size, source)."""
+        key = (f"serverless-pc:{memory_mb}", region.strip())
+        return self._cached(key, lambda: self._resolve_concurrency(memory_mb, key[1]))
+
+    def _cached(self, key: tuple[str, str], resolve: Callable[[], Price]) -> Price:
         with self._lock:
             entry = self._entries.get(key)
             owner = entry is None
@@ -230,7 +274,7 @@ class PriceBook:
                 entry = self._entries[key] = _Pending()
         if owner:
             try:
-                entry.result = self._resolve(*key)
+                entry.result = resolve()
             except Exception:  # a price is an estimate; never let it break a run
                 log.exception("pricing %s in %s failed", *key)
                 entry.result = (None, SOURCE_UNKNOWN)
@@ -239,6 +283,21 @@ class PriceBook:
         else:
             entry.done.wait()
         return entry.result
+
+    def _resolve_concurrency(self, memory_mb: int, region: str) -> tuple[float | None, str]:
+        if memory_mb <= 0 or memory_mb % 1024:
+            return None, SOURCE_UNKNOWN
+        client = self._api_client()
+        if client is not None:
+            try:
+                price = fetch_concurrency_price(client, memory_mb, region)
+            except Exception as error:  # noqa: BLE001 - as for instance prices: the API is off for the run
+                self._disable(error)
+                price = None
+            if price is not None:
+                return price, SOURCE_API
+        hourly = PROVISIONED_CONCURRENCY_GB_SECOND_USD * memory_mb / 1024 * 3600
+        return round(hourly, 6), SOURCE_TABLE if region == TABLE_REGION else SOURCE_TABLE_OTHER_REGION
 
     def _resolve(self, instance_type: str, region: str) -> tuple[float | None, str]:
         if not instance_type.startswith("ml.") or not region:

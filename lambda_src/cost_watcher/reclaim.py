@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from . import actions, inventory, policy
+from . import actions, inventory, policy, signals
 from .actions import EndpointGone, IncompleteRecord, Wait
 from .errors import describe_error, is_not_found
 from .journal import STARTED, Journal
@@ -64,6 +64,8 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
         finding.reclaim_on = decision.reclaim_on or finding.reclaim_on
         finding.action_result = None
         if decision.action == Action.NONE:
+            if decision.blocked:  # opted in and reclaimable, but a guard says never: the report says which
+                finding.action_result = f"skipped: {decision.blocked}"
             continue
         if decision.blocked:
             finding.action_result = f"skipped: {decision.blocked}"
@@ -216,12 +218,8 @@ def _recheck(candidates: list[Finding], settings: Settings, clients: Any, scan_e
     for finding in candidates:
         by_region.setdefault(finding.region, []).append(finding)
     for region, group in by_region.items():
-        queries = {
-            f.name: actions.recheck_queries(
-                f.name, [v.name for v in f.endpoint.variants] if f.endpoint else [],
-                [c.name for c in f.endpoint.components] if f.endpoint else [], period)
-            for f in group
-        }
+        # the same signal the verdict read: an async endpoint's processed work and queue, the others' invocations
+        queries = {f.name: signals.work_queries(f.endpoint, period) if f.endpoint else [] for f in group}
         try:
             totals, errors = actions.recent_invocations(clients.cloudwatch(region), queries, start, end)
         except Exception as error:  # noqa: BLE001

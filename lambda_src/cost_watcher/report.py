@@ -43,6 +43,8 @@ def summarize(report: Report) -> dict[str, Any]:
             1 for f in report.findings if f.monthly_cost_usd is None and f.endpoint and f.endpoint.described
         ),
         "actions": dict(sorted(actions.items())),
+        "aws_opinions": dict(sorted(Counter(f.aws_opinion for f in report.findings if f.aws_opinion).items())),
+        "by_kind": dict(sorted(Counter(f.kind for f in report.findings if f.kind).items())),
         "errors": len(report.errors),
     }
 
@@ -65,6 +67,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
                 "invocations": v.invocations,
                 "verdict": str(v.verdict),
                 "monthly_cost_usd": v.monthly_cost_usd,
+                "role": v.role,
             }
             for v in finding.variants
         ],
@@ -81,6 +84,9 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "reason": finding.reason,
         "advice": finding.advice,
         "warnings": finding.warnings,
+        "kind": finding.kind,
+        "aws_opinion": finding.aws_opinion,
+        "aws_finding": finding.aws_finding,
     }
 
 
@@ -92,13 +98,15 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         verdict=Verdict(data["verdict"]), score=data["score"], reason=data["reason"],
         last_invocation=_datetime(data.get("last_invocation")), invocations=data.get("invocations", 0.0),
         variants=[VariantFinding(v["name"], v.get("instance_type"), v.get("instance_count"), v.get("invocations", 0.0),
-                                 Verdict(v["verdict"]), v.get("monthly_cost_usd")) for v in data.get("variants", [])],
+                                 Verdict(v["verdict"]), v.get("monthly_cost_usd"), role=v.get("role", "production"))
+                  for v in data.get("variants", [])],
         components=list(data.get("inference_components", [])), monthly_cost_usd=data.get("monthly_cost_usd"),
         reclaimable_usd=data.get("reclaimable_usd", 0.0), price_source=data.get("price_source"),
         reclaim_tag=data.get("reclaim_tag"), idle_since=_date(data.get("idle_since")), advice=data.get("advice"),
         warnings=list(data.get("warnings", [])), action=Action(data.get("action", "none")),
         action_result=data.get("action_result"), action_reason=data.get("action_reason"),
-        reclaim_on=_date(data.get("reclaim_on")),
+        reclaim_on=_date(data.get("reclaim_on")), kind=data.get("kind"), aws_opinion=data.get("aws_opinion"),
+        aws_finding=data.get("aws_finding"),
     )
 
 

@@ -9,16 +9,16 @@ Endpoints not judged (too-new, not-in-service, unknown) score 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from . import signals
+from .cost import ConcurrencyLookup, PriceLookup, fleet, no_concurrency_price, variant_cost
 from .model import Endpoint, EndpointUsage, Finding, Usage, Variant, VariantFinding, Verdict
 from .pricing import HOURS_PER_MONTH, is_accelerated
 from .settings import Settings
 from .tags import parse_tags
 
-PriceLookup = Callable[[str, str], tuple[float | None, str]]
 QUIET_WEIGHT, STALENESS_WEIGHT = 70, 30
 EXPENSIVE_MONTHLY_USD = 500.0
 TARGET_UTILIZATION_PCT = 70.0
@@ -51,9 +51,9 @@ def score(usage: Usage, window: Window) -> int:
     return round(QUIET_WEIGHT * quiet_share + STALENESS_WEIGHT * staleness)
 
 
-def last_used_text(last: datetime | None, window: Window) -> str:
+def last_used_text(last: datetime | None, window: Window, what: str = "invocations") -> str:
     if last is None:
-        return f"no invocations in {window.last_used_days}+ days"
+        return f"no {what} in {window.last_used_days}+ days"
     days = (window.now - last).days
     if days <= 0:
         return "last used today"
@@ -93,30 +93,27 @@ def money(value: float | None) -> str:
 
 
 def judge(
-    endpoint: Endpoint, usage: EndpointUsage | None, settings: Settings, now: datetime, prices: PriceLookup
+    endpoint: Endpoint, usage: EndpointUsage | None, settings: Settings, now: datetime, prices: PriceLookup,
+    concurrency: ConcurrencyLookup = no_concurrency_price,
 ) -> Finding:
-    """The finding for one endpoint. `usage` is None when metrics were not read for it."""
+    """The finding for one endpoint. `usage` is None when metrics were not read for it.
+
+    It is judged by its kind's signal (signals.py): an async endpoint by what it processed and
+    what waited in its queue, the others by their invocations."""
     window = Window.of(settings, now)
     state = parse_tags(endpoint.tags, settings.tag_prefix)
     finding = Finding(
-        name=endpoint.name,
-        region=endpoint.region,
-        status=endpoint.status,
-        created=endpoint.created,
-        verdict=Verdict.UNKNOWN,
-        score=0,
-        reason="",
-        reclaim_tag=state.reclaim,
-        idle_since=state.idle_since,
-        warnings=list(state.warnings),
-        components=[c.name for c in endpoint.components],
-        endpoint=endpoint,
+        name=endpoint.name, region=endpoint.region, status=endpoint.status, created=endpoint.created,
+        verdict=Verdict.UNKNOWN, score=0, reason="", reclaim_tag=state.reclaim, idle_since=state.idle_since,
+        warnings=list(state.warnings), components=[c.name for c in endpoint.components], endpoint=endpoint,
+        kind=signals.kind_of(endpoint) if endpoint.described else None,
     )
-    _price(finding, endpoint, prices)
+    _price(finding, endpoint, prices, concurrency)
 
-    if endpoint.status != "InService":
+    if not signals.serves(endpoint.status):
         finding.verdict = Verdict.NOT_IN_SERVICE
-        finding.reason = f"Status is {endpoint.status}: only InService endpoints are judged or acted on."
+        finding.monthly_cost_usd = 0.0
+        finding.reason = f"Status is {endpoint.status}: it serves no traffic and bills no instance; not judged."
         return finding
     if now - endpoint.created < timedelta(days=settings.lookback_days):
         age = (now - endpoint.created).days
@@ -126,109 +123,145 @@ def judge(
             "window: not judged yet."
         )
         return finding
+    if endpoint.unsupported:
+        finding.reason = (f"Its configuration uses {'; '.join(endpoint.unsupported)}, whose traffic signal or cost "
+                          "cost-watcher does not read; never treated as idle.")
+        return finding
     if usage is None or usage.error:
-        finding.verdict = Verdict.UNKNOWN
         finding.reason = f"Could not read its usage ({(usage and usage.error) or 'no data'}); never treated as idle."
         return finding
 
     names = [v.name for v in endpoint.variants] or sorted(usage.variants)
     per_variant = {name: variant_usage(endpoint, name, usage) for name in names}
     # series of variants no longer in the config (replaced by UpdateEndpoint) are still this endpoint's traffic
-    retired = [use for name, use in usage.variants.items() if name not in per_variant]
+    retired = {name: use for name, use in usage.variants.items() if name not in per_variant}
     hosted = {c.name for c in endpoint.components} if per_variant else set()
     orphans = [use for name, use in usage.components.items() if name not in hosted]
-    total = combine(list(per_variant.values()) + retired + orphans)
+    queue = [usage.queue] if usage.queue else []
+    total = combine(list(per_variant.values()) + list(retired.values()) + orphans + queue)
     finding.invocations = total.invocations
     finding.last_invocation = total.last_invocation
     finding.score = score(total, window)
-    _judge_variants(finding, endpoint, per_variant, prices)
+    _judge_variants(finding, endpoint, per_variant, retired, prices, concurrency)
 
-    if total.invocations == 0:
-        billed = sum(v.billed_instances for v in endpoint.variants)
-        if endpoint.described and billed == 0:
-            finding.verdict = Verdict.NO_IDLE_COST
-            finding.reason = (
-                f"No invocations in the last {window.lookback_days} days, but it runs on "
-                f"{'serverless' if any(v.serverless for v in endpoint.variants) else 'zero instances'}"
-                ": it costs nothing while idle."
-            )
-            return finding
-        finding.verdict = Verdict.IDLE
-        finding.reclaimable_usd = finding.monthly_cost_usd or 0.0
-        last = last_used_text(total.last_invocation, window)
-        finding.reason = (
-            f"No invocations in the last {window.lookback_days} days ({last}); "
-            f"{_fleet(endpoint)} cost {money(finding.monthly_cost_usd)}."
-        )
+    if not total.worked:
+        _judge_idle(finding, endpoint, window)
         return finding
-
     if _judge_underused(finding, endpoint, per_variant, total, settings, window):
         return finding
-
-    finding.verdict = Verdict.ACTIVE
-    idle_variants = [v for v in finding.variants if v.verdict == Verdict.IDLE]
-    finding.reclaimable_usd = round(sum(v.monthly_cost_usd or 0.0 for v in idle_variants), 2)
-    finding.reason = (
-        f"{total.invocations:,.0f} invocations in the last {window.lookback_days} days "
-        f"({last_used_text(total.last_invocation, window)})."
-    )
-    if idle_variants:
-        names_text = ", ".join(v.name for v in idle_variants)
-        finding.advice = (
-            f"Variant(s) {names_text} had no traffic in {window.lookback_days} days: shift their weight "
-            "to the busy variant and remove them, or scale them down."
-        )
-        finding.reason += f" Variant(s) {names_text} idle: {money(finding.reclaimable_usd)} reclaimable."
+    _judge_active(finding, endpoint, total, window, prices)
     return finding
 
 
-def _price(finding: Finding, endpoint: Endpoint, prices: PriceLookup) -> None:
-    """Monthly cost of each billed instance; serverless costs nothing while idle."""
+def _judge_idle(finding: Finding, endpoint: Endpoint, window: Window) -> None:
+    what = "nothing processed and nothing queued" if endpoint.asynchronous else "no invocations"
+    if endpoint.described and not any(v.bills_at_rest for v in endpoint.variants):
+        finding.verdict = Verdict.NO_IDLE_COST
+        runs_on = "serverless" if any(v.serverless for v in endpoint.variants) else "zero instances"
+        finding.reason = (f"{what.capitalize()} in the last {window.lookback_days} days, but it runs on {runs_on}: "
+                          "it costs nothing while idle.")
+        return
+    finding.verdict = Verdict.IDLE
+    finding.reclaimable_usd = finding.monthly_cost_usd or 0.0
+    last = last_used_text(finding.last_invocation, window, "work" if endpoint.asynchronous else "invocations")
+    finding.reason = (f"{what.capitalize()} in the last {window.lookback_days} days ({last}); "
+                      f"{fleet(endpoint)} cost {money(finding.monthly_cost_usd)}.")
+
+
+def _judge_active(finding: Finding, endpoint: Endpoint, total: Usage, window: Window, prices: PriceLookup) -> None:
+    """Active: reclaimable is what its idle parts cost, never the whole endpoint."""
+    finding.verdict = Verdict.ACTIVE
+    current = [v for v in finding.variants if v.role != "retired"]
+    busy = [v for v in current if v.verdict == Verdict.ACTIVE]
+    idle = [v for v in current if v.verdict == Verdict.IDLE]
+    finding.reason = (f"{total.invocations:,.0f} invocations in the last {window.lookback_days} days "
+                      f"({last_used_text(total.last_invocation, window)}).")
+    retired = [v for v in finding.variants if v.role == "retired" and v.invocations > 0]
+    if not busy:  # all of the window's work went to variants that UpdateEndpoint replaced
+        names = ", ".join(f"{v.name} ({v.invocations:,.0f})" for v in retired)
+        since = f" on {endpoint.last_modified:%Y-%m-%d}" if endpoint.last_modified else ""
+        finding.reason += (f" All of it went to variant(s) {names}, replaced by UpdateEndpoint{since}; "
+                           f"the current variant(s) {', '.join(v.name for v in current)} have had none since.")
+        finding.advice = ("If the replacement is not meant to serve, it will be judged idle once a whole window "
+                          "has passed without traffic.")
+        return
+    finding.reclaimable_usd = round(sum(v.monthly_cost_usd or 0.0 for v in idle), 2)
+    advice = []
+    production_idle = [v.name for v in idle if v.role == "production"]
+    shadow_idle = [v.name for v in idle if v.role == "shadow"]
+    if production_idle:
+        advice.append(f"variant(s) {', '.join(production_idle)} had no traffic in {window.lookback_days} days: "
+                      f"shift their weight to {', '.join(v.name for v in busy)} and remove them, or scale them down")
+    if shadow_idle:
+        advice.append(f"shadow variant(s) {', '.join(shadow_idle)} received no traffic: end the shadow test")
+    waste = unused_instances_cost(endpoint, prices)
+    if waste:
+        finding.reclaimable_usd = round(finding.reclaimable_usd + waste[1], 2)
+        advice.append(f"{waste[0]} instance(s) host no inference component copy ({money(waste[1])}): lower the "
+                      "instance count or enable managed instance scaling")
+    if idle:
+        finding.reason += (f" Variant(s) {', '.join(v.name for v in idle)} idle: "
+                           f"{money(sum(v.monthly_cost_usd or 0.0 for v in idle))} reclaimable.")
+    if retired:
+        finding.reason += f" Replaced variant(s) {', '.join(f'{v.name} ({v.invocations:,.0f})' for v in retired)}."
+    finding.advice = sentence("; ".join(advice)) if advice else None
+
+
+def unused_instances_cost(endpoint: Endpoint, prices: PriceLookup) -> tuple[int, float] | None:
+    """(instances, $/month) that host no inference-component copy: each copy lives on one instance,
+    so at least instances - copies of them are empty. None when copy counts are unknown."""
+    if not endpoint.components or any(c.copy_count is None for c in endpoint.components):
+        return None
+    copies = sum(c.copy_count or 0 for c in endpoint.components)
+    for variant in endpoint.variants:
+        empty = variant.billed_instances - copies
+        if empty > 0 and not variant.pools:
+            hourly, _ = prices(variant.instance_type or "", endpoint.region)
+            if hourly is not None:
+                return empty, round(hourly * empty * HOURS_PER_MONTH, 2)
+    return None
+
+
+def _price(finding: Finding, endpoint: Endpoint, prices: PriceLookup, concurrency: ConcurrencyLookup) -> None:
+    """Monthly cost of what bills at rest: instances (each pool at its price), provisioned concurrency."""
     if not endpoint.described:
         return
     total, sources = 0.0, set()
     for variant in endpoint.variants:
-        if variant.billed_instances == 0:
-            continue
-        hourly, source = prices(variant.instance_type or "", endpoint.region)
-        sources.add(source)
-        if hourly is None:
+        part = variant_cost(variant, endpoint.region, prices, concurrency)
+        finding.warnings += part.warnings
+        sources |= part.sources
+        if part.monthly_usd is None:
             finding.monthly_cost_usd = None
-            finding.price_source = source
-            finding.warnings.append(f"no price known for {variant.instance_type}: cost not counted")
+            finding.price_source = ", ".join(sorted(sources - {"serverless"})) or "unknown"
             return
-        total += hourly * variant.billed_instances * HOURS_PER_MONTH
+        total += part.monthly_usd
     finding.monthly_cost_usd = round(total, 2)
-    finding.price_source = ", ".join(sorted(sources)) or "serverless"
+    finding.price_source = ", ".join(sorted(sources - {"serverless"})) or "serverless"
 
 
-def _variant_cost(variant: Variant, region: str, prices: PriceLookup) -> float | None:
-    if variant.billed_instances == 0:
-        return 0.0
-    hourly, _ = prices(variant.instance_type or "", region)
-    return None if hourly is None else round(hourly * variant.billed_instances * HOURS_PER_MONTH, 2)
-
-
-def _judge_variants(finding: Finding, endpoint: Endpoint, per_variant: dict[str, Usage], prices: PriceLookup) -> None:
+def _judge_variants(finding: Finding, endpoint: Endpoint, per_variant: dict[str, Usage], retired: dict[str, Usage],
+                    prices: PriceLookup, concurrency: ConcurrencyLookup) -> None:
     by_name = {v.name: v for v in endpoint.variants}
     for name, use in per_variant.items():
         variant = by_name.get(name, Variant(name=name))
-        if use.invocations > 0:
+        if use.worked:
             verdict = Verdict.ACTIVE
-        elif endpoint.described and variant.billed_instances == 0:
+        elif endpoint.described and not variant.bills_at_rest:
             verdict = Verdict.NO_IDLE_COST
         else:
             verdict = Verdict.IDLE
-        finding.variants.append(
-            VariantFinding(
-                name=name,
-                instance_type=variant.instance_type,
-                instance_count=variant.instance_count if endpoint.described else None,
-                invocations=use.invocations,
-                verdict=verdict,
-                monthly_cost_usd=_variant_cost(variant, endpoint.region, prices) if endpoint.described else None,
-            )
-        )
+        cost = variant_cost(variant, endpoint.region, prices, concurrency).monthly_usd if endpoint.described else None
+        finding.variants.append(VariantFinding(
+            name=name, instance_type=variant.instance_type or ("+".join(t for t, _ in variant.pools) or None),
+            instance_count=variant.instance_count if endpoint.described else None, invocations=use.invocations,
+            verdict=verdict, monthly_cost_usd=cost, role="shadow" if variant.shadow else "production",
+        ))
+    for name, use in sorted(retired.items()):
+        finding.variants.append(VariantFinding(
+            name=name, instance_type=None, instance_count=0, invocations=use.invocations,
+            verdict=Verdict.ACTIVE if use.worked else Verdict.NO_IDLE_COST, monthly_cost_usd=0.0, role="retired",
+        ))
 
 
 def _judge_underused(
@@ -268,26 +301,28 @@ def _judge_underused(
         if needed < variant.billed_instances:
             saving += (variant.billed_instances - needed) * per_instance
             advice.append(f"scale {variant.name} from {variant.billed_instances} to {needed} instance(s) ({why})")
+    quiet_share = 1 - min(total.active_hours, window.hours) / window.hours
     if trickle and not accelerated:
         advice.append(f"at ~{daily:,.0f} invocations a day, consider serverless inference (billed per request)")
-        saving = monthly
+        saving = max(saving, monthly * quiet_share)  # its busy hours would still be billed
     elif trickle and accelerated and saving == 0:
-        quiet_share = 1 - min(total.active_hours, window.hours) / window.hours
         advice.append("consider asynchronous inference with scale-to-zero (MinCapacity 0): it bills only busy hours")
         saving = monthly * quiet_share
-
+    idle_variants = [v.name for v in billed if not per_variant.get(v.name, Usage()).worked]
+    if idle_variants and len(endpoint.variants) > 1:
+        advice.insert(0, f"variant(s) {', '.join(idle_variants)} had no traffic at all: remove them first")
     finding.verdict = Verdict.UNDERUSED
     finding.reclaimable_usd = round(saving, 2)
     finding.advice = sentence("; ".join(advice)) if advice else None
     if trickle:
         finding.reason = (
             f"Only ~{daily:,.1f} invocations a day over {window.lookback_days} days on "
-            f"{_fleet(endpoint)} ({money(monthly)})."
+            f"{fleet(endpoint)} ({money(monthly)})."
         )
     else:
         finding.reason = (
             f"Peak utilisation {utilization:.0f}% over {window.lookback_days} days on "
-            f"{_fleet(endpoint)} ({money(monthly)})."
+            f"{fleet(endpoint)} ({money(monthly)})."
         )
     return True
 
@@ -308,8 +343,3 @@ def right_size(variant: Variant, use: Usage, endpoint: Endpoint, low_util: bool)
         needed = max(floor, math.ceil(variant.billed_instances * use.max_utilization_pct / TARGET_UTILIZATION_PCT))
         return needed, f"peak utilisation {use.max_utilization_pct:.0f}% against a {TARGET_UTILIZATION_PCT:.0f}% target"
     return floor, "traffic fits one instance"
-
-
-def _fleet(endpoint: Endpoint) -> str:
-    parts = [f"{v.billed_instances} x {v.instance_type}" for v in endpoint.variants if v.billed_instances]
-    return " + ".join(parts) or "its instances"

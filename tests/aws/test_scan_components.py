@@ -45,7 +45,7 @@ def component(name: str, endpoint: str, created):
     }
 
 
-def expect_describe(stub: Stubber, name: str, created, instances: int) -> None:
+def expect_describe(stub: Stubber, name: str, created, instances: int, copies: dict[str, int] | None = None) -> None:
     stub.add_response(
         "describe_endpoint",
         {
@@ -76,6 +76,16 @@ def expect_describe(stub: Stubber, name: str, created, instances: int) -> None:
     stub.add_response(
         "list_tags", {"Tags": [{"Key": "team", "Value": "genai"}]}, {"ResourceArn": arn("endpoint", name)}
     )
+    for component_name, count in (copies or {}).items():
+        stub.add_response(
+            "describe_inference_component",
+            {"InferenceComponentName": component_name,
+             "InferenceComponentArn": arn("inference-component", component_name),
+             "EndpointName": name, "EndpointArn": arn("endpoint", name), "CreationTime": created,
+             "LastModifiedTime": created, "InferenceComponentStatus": "InService",
+             "RuntimeConfig": {"DesiredCopyCount": count, "CurrentCopyCount": count}},
+            {"InferenceComponentName": component_name},
+        )
 
 
 @pytest.fixture
@@ -139,8 +149,8 @@ def test_endpoint_is_idle_only_when_all_its_components_are(clients, now):
             },
             None,
         )
-        expect_describe(stub, "llm-host", created, 2)  # ic-mistral has no traffic: worth a look
-        expect_describe(stub, "old-host", created, 1)
+        expect_describe(stub, "llm-host", created, 2, {"ic-llama": 1, "ic-mistral": 1})  # ic-mistral: no traffic
+        expect_describe(stub, "old-host", created, 1, {"ic-old": 1})
         report = run(Settings(regions=(REGION,), pricing="table", max_workers=1), clients, now)
         stub.assert_no_pending_responses()
 

@@ -37,6 +37,7 @@ NO_RESOURCE_LEVEL = {
     "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
     "application-autoscaling:DescribeScheduledActions",
     "tag:GetResources", "pricing:GetProducts",
+    "compute-optimizer:GetIdleRecommendations",  # Compute Optimizer defines no resource types at all
 }
 # SageMaker operation -> (resource type, parameter naming the resource)
 SAGEMAKER_RESOURCE = {

@@ -8,7 +8,8 @@ grace period and removes marks where traffic returned (one whose owner withdrew 
 day 4 deletes, autoscaling policies and scheduled actions included. Every recorded call becomes
 the IAM authorizations it needs (iam_requests.py); each is evaluated against the statements of
 the function role in that template (iam_eval.py). Inference-component calls, which moto cannot
-run, are found in the engine's source and evaluated from one synthetic call each.
+run, are found in the engine's source and evaluated from one synthetic call each; Compute
+Optimizer, which moto does not implement either, is answered by a handler (nothing idle).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 import cost_watcher
@@ -45,7 +47,7 @@ LAMBDA_PLATFORM = frozenset({
 })
 CHANGING_VERBS = ("Add", "Create", "Delete", "Deregister", "Put", "Register", "Stop", "Update")
 API_SERVICES = ("sagemaker", "cloudwatch", "application-autoscaling", "resourcegroupstaggingapi", "s3", "sns",
-                "pricing")
+                "pricing", "compute-optimizer")
 PYTHON_METHODS = frozenset(name for kind in (str, bytes, dict, list, set, re.Pattern, re.Match) for name in dir(kind))
 IC = "llm-ic"  # the inference component of the synthetic calls
 IC_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
@@ -105,10 +107,18 @@ def _key_of(topic_arn: str) -> str | None:
     return attributes.get("KmsMasterKeyId")
 
 
+def no_idle_recommendations(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    """Compute Optimizer, which moto does not implement, answers: enrolled, nothing idle. The call is
+    recorded (before-parameter-build) and counted either way; this only keeps the run's answer realistic."""
+    return AWSResponse("https://simulated", 200, {}, None), {"idleRecommendations": []}
+
+
 def recording_clients() -> tuple[Clients, CallRecorder]:
-    """The clients the handler runs with, recording every call (moto answers; no inference components)."""
+    """The clients the handler runs with, recording every call (moto answers; no inference components;
+    Compute Optimizer lists nothing)."""
     clients = Clients()
     simulate_inference_components(clients, [])
+    clients.register("before-call.compute-optimizer.GetIdleRecommendations", no_idle_recommendations)
     recorder = CallRecorder(_tags_of, _key_of)
     clients.register("before-parameter-build", recorder)
     return clients, recorder

@@ -44,6 +44,7 @@ ENGINE_READS = (
     "application-autoscaling:DescribeScalingPolicies",
     "tag:GetResources",
     "pricing:GetProducts",
+    "compute-optimizer:GetIdleRecommendations",
     "s3:GetObject",
     "s3:PutObject",
     "s3:ListBucket",

@@ -80,10 +80,20 @@ def test_any_invocation_means_not_idle():
     assert finding.verdict != Verdict.IDLE
 
 
-@pytest.mark.parametrize("status", ["Creating", "Updating", "Failed", "SystemUpdating", "Deleting"])
-def test_not_in_service_is_not_judged(status):
+@pytest.mark.parametrize("status", ["Creating", "Failed", "Deleting", "OutOfService"])
+def test_a_status_that_serves_nothing_is_not_judged_and_costs_nothing(status):
     finding = judge(endpoint(status=status), usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
     assert finding.verdict == Verdict.NOT_IN_SERVICE and finding.score == 0 and finding.reclaimable_usd == 0
+    assert finding.monthly_cost_usd == 0
+
+
+@pytest.mark.parametrize("status", ["UpdateRollbackFailed", "SystemUpdating", "Updating", "RollingBack"])
+def test_a_status_in_which_aws_serves_and_bills_is_priced_and_judged_by_traffic(status):
+    # API_DescribeEndpoint: UpdateRollbackFailed is "in service with a mix of the old and new configurations"
+    finding = judge(endpoint(status=status), usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
+    assert finding.verdict == Verdict.IDLE and finding.monthly_cost_usd == pytest.approx(0.115 * 730)
+    busy_one = judge(endpoint(status=status), usage(AllTraffic=busy()), SETTINGS, NOW, prices)
+    assert busy_one.verdict == Verdict.ACTIVE
 
 
 def test_younger_than_the_window_is_too_new():

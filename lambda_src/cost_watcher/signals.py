@@ -1,0 +1,161 @@
+"""The signal of each kind of endpoint: which metrics AWS publishes for its work. One table.
+
+An endpoint is judged only by the metrics AWS really publishes for its kind (the page of the
+SageMaker developer guide is named in each row). CloudWatch matches the exact dimension
+set, so every query here names exactly the dimensions AWS publishes with. The same queries
+serve the verdict and the re-check right before acting, so both always read one signal.
+
+A configuration feature that this table does not cover makes the endpoint `unknown`
+(`unsupported_features` names it): never idle because we were not looking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, Query, component_query, endpoint_query, variant_query
+from .model import Endpoint
+
+INVOCATIONS_PROCESSED = "InvocationsProcessed"
+BACKLOG = "ApproximateBacklogSize"
+UTILIZATION_METRICS = ("CPUUtilization", "GPUUtilization")
+
+CLASSIC, ASYNC, SERVERLESS, COMPONENTS = "real-time", "asynchronous", "serverless", "inference-components"
+_GUIDE = "https://docs.aws.amazon.com/sagemaker/latest/dg/"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One row of the table: the work metric of a kind of endpoint, and its queue if it has one."""
+
+    kind: str
+    work_metric: str  # per variant (EndpointName + VariantName), or per component (InferenceComponentName)
+    queue_metric: str | None  # per endpoint (EndpointName only): requests waiting count as work
+    bills_at_rest: str  # what costs money while nobody calls it
+    source: str  # the AWS page the row comes from
+
+
+SIGNALS: dict[str, Signal] = {
+    CLASSIC: Signal(CLASSIC, INVOCATIONS, None, "its instances, every hour",
+                    _GUIDE + "monitoring-cloudwatch.html"),
+    ASYNC: Signal(ASYNC, INVOCATIONS_PROCESSED, BACKLOG,
+                  "its instances, unless autoscaling took it to 0 (then it bills nothing)",
+                  _GUIDE + "async-inference-monitor.html"),
+    SERVERLESS: Signal(SERVERLESS, INVOCATIONS, None,
+                       "provisioned concurrency (memory x concurrency x hours); without it, nothing",
+                       _GUIDE + "serverless-endpoints-monitoring.html"),
+    COMPONENTS: Signal(COMPONENTS, INVOCATIONS, None,
+                       "the endpoint's instances, whether or not a copy runs (unless MinInstanceCount is 0)",
+                       _GUIDE + "monitoring-cloudwatch.html"),
+}
+
+_API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html"
+# EndpointStatus -> (serves and bills?, why we say so). Only InService is ever acted on.
+STATUSES: dict[str, tuple[bool, str]] = {
+    "InService": (True, "\"available to process incoming requests\""),
+    "UpdateRollbackFailed": (True, "\"in service with a mix of the old and new endpoint configurations\""),
+    "SystemUpdating": (True, "AWS maintenance that \"does not change ... instance type, or instance count\""),
+    "Updating": (True, "UpdateEndpoint replaces the fleet while the old one keeps serving"),
+    "RollingBack": (True, "a failed capacity or weight change rolling back; \"returns to an InService status\""),
+    "Creating": (False, "CreateEndpoint is executing: nothing serves yet"),
+    "Deleting": (False, "DeleteEndpoint is executing"),
+    "Failed": (False, "could not be created, updated or re-scaled; DeleteEndpoint is the only operation left"),
+    "OutOfService": (False, "\"not available to take incoming requests\""),
+}
+STATUS_SOURCE = _API
+
+
+def serves(status: str) -> bool:
+    """Whether AWS says an endpoint in this status serves traffic and bills its instances.
+    A status AWS adds later is treated as serving (priced, judged, never acted on)."""
+    return STATUSES.get(status, (True, ""))[0]
+
+
+def actionable(status: str) -> bool:
+    return status == "InService"
+
+
+# Endpoint-config fields whose effect on the traffic signal and the cost we know (handled, or
+# neutral: security, logging, capture). Any other field present makes the endpoint unknown.
+KNOWN_CONFIG_FIELDS = frozenset({
+    "EndpointConfigName", "EndpointConfigArn", "CreationTime", "ProductionVariants", "ShadowProductionVariants",
+    "AsyncInferenceConfig", "DataCaptureConfig", "KmsKeyId", "ExplainerConfig", "ExecutionRoleArn", "VpcConfig",
+    "EnableNetworkIsolation", "MetricsConfig", "ResponseMetadata",
+})
+KNOWN_VARIANT_FIELDS = frozenset({
+    "VariantName", "ModelName", "InitialInstanceCount", "InstanceType", "InstancePools", "InitialVariantWeight",
+    "ServerlessConfig", "VolumeSizeInGB", "ModelDataDownloadTimeoutInSeconds",
+    "ContainerStartupHealthCheckTimeoutInSeconds", "VariantInstanceProvisionTimeoutInSeconds", "EnableSSMAccess",
+    "ManagedInstanceScaling", "RoutingConfig", "InferenceAmiVersion", "CoreDumpConfig",
+})
+# Present but not covered: the reason the endpoint is unknown says what each one is.
+UNSUPPORTED_VARIANT_FIELDS = {
+    "AcceleratorType": "Elastic Inference accelerator (billed apart from the instance; not priced)",
+    "CapacityReservationConfig": "runs on an ML capacity reservation (paid for whether or not it is used)",
+}
+
+
+def kind_of(endpoint: Endpoint) -> str:
+    """The row of the table an endpoint is judged by (its configuration must have been read)."""
+    if endpoint.components:
+        return COMPONENTS
+    if endpoint.asynchronous:
+        return ASYNC
+    if endpoint.variants and all(v.serverless for v in endpoint.variants):
+        return SERVERLESS
+    return CLASSIC
+
+
+def signal_of(endpoint: Endpoint) -> Signal:
+    return SIGNALS[kind_of(endpoint)]
+
+
+def unsupported_features(config: Mapping[str, Any]) -> list[str]:
+    """Config features whose traffic signal or cost we do not read, each named for the reason."""
+    found = [f"endpoint config field {name}" for name in config if name not in KNOWN_CONFIG_FIELDS]
+    for group in ("ProductionVariants", "ShadowProductionVariants"):
+        for spec in config.get(group) or []:
+            for name in spec:
+                if name in UNSUPPORTED_VARIANT_FIELDS:
+                    found.append(f"{name} on variant {spec.get('VariantName')}: {UNSUPPORTED_VARIANT_FIELDS[name]}")
+                elif name not in KNOWN_VARIANT_FIELDS:
+                    found.append(f"variant field {name} on {spec.get('VariantName')}")
+    return found
+
+
+def work_queries(endpoint: Endpoint, period: int, extra_variants: Iterable[str] = ()) -> list[Query]:
+    """The series that say whether this endpoint worked, with exactly AWS's dimensions.
+
+    `extra_variants` are variants CloudWatch still has series for but the config no longer
+    lists (replaced by UpdateEndpoint): their work in the window is this endpoint's work.
+    Work metrics are read as Sum; the async queue as Maximum (any waiting request is work).
+    """
+    signal = signal_of(endpoint)
+    names = list(dict.fromkeys([v.name for v in endpoint.variants] + list(extra_variants)))
+    queries = [variant_query(signal.work_metric, endpoint.name, name, "Sum", period) for name in names]
+    queries += [component_query(c.name, "Sum", period) for c in endpoint.components]
+    if signal.queue_metric:
+        queries.append(endpoint_query(signal.queue_metric, endpoint.name, "Maximum", period))
+    return queries
+
+
+def utilization_query(metric: str, endpoint: str, variant: str, period: int) -> Query:
+    return variant_query(metric, endpoint, variant, "Maximum", period, namespace=INSTANCE_NAMESPACE)
+
+
+def role_of(query: Query) -> tuple[str, str]:
+    """(what the series measures, whose it is): ('work'|'queue'|'utilization', 'variant:X'|'component:X'|'endpoint')."""
+    dims = dict(query.dimensions)
+    if "InferenceComponentName" in dims:
+        owner = f"component:{dims['InferenceComponentName']}"
+    elif "VariantName" in dims:
+        owner = f"variant:{dims['VariantName']}"
+    else:
+        owner = "endpoint"
+    if query.metric in UTILIZATION_METRICS:
+        return "utilization", owner
+    if query.metric == BACKLOG:
+        return "queue", owner
+    return "work", owner
