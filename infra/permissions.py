@@ -37,12 +37,15 @@ READ_WITHOUT_RESOURCE_LEVEL = (
     # (Service Authorization Reference), and GetIdleRecommendations needs no other action.
     "compute-optimizer:GetIdleRecommendations",
 )
-DESCRIBE = ("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags")
-DESCRIBED_TYPES = ("endpoint", "endpoint-config")
-# Read only to write a restore record before a reclaim (act mode): a report run never needs them,
+# DescribeInferenceComponent: the scan reads each hosted component's copy count, which tells how
+# many of the endpoint's instances host nothing (reported as waste).
+DESCRIBE = ("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags",
+            "sagemaker:DescribeInferenceComponent")
+DESCRIBED_TYPES = ("endpoint", "endpoint-config", "inference-component")
+# Read only to write a restore record before a reclaim (act mode): a report run never needs it,
 # and DescribeModel would show the containers' environment variables.
-RECORD_DESCRIBE = ("sagemaker:DescribeModel", "sagemaker:DescribeInferenceComponent")
-RECORD_DESCRIBED_TYPES = ("model", "inference-component")
+RECORD_DESCRIBE = ("sagemaker:DescribeModel",)
+RECORD_DESCRIBED_TYPES = ("model",)
 RECORD_READ_WITHOUT_RESOURCE_LEVEL = ("application-autoscaling:DescribeScheduledActions",)
 DELETE = ("sagemaker:DeleteEndpoint", "sagemaker:DeleteInferenceComponent")
 SCALE = ("sagemaker:UpdateEndpointWeightsAndCapacities", "sagemaker:UpdateInferenceComponentRuntimeConfig")
@@ -159,8 +162,8 @@ class ScanPermissions(Construct):
                     "permissions in IAM; each action is listed by name.")
         for arn in sagemaker_arns(stack, regions, DESCRIBED_TYPES):
             acknowledge(self.read, f"AwsSolutions-IAM5[Resource::{nag_resource(stack, arn)}]",
-                        "Describe/ListTags must reach every endpoint and endpoint config of the scanned "
-                        "regions of this account: finding the idle ones among them is the point.")
+                        "Describe/ListTags must reach every endpoint, endpoint config and inference component "
+                        "of the scanned regions of this account: finding the idle ones among them is the point.")
         for prefix in LEDGER_PREFIXES:
             acknowledge(self.read, f"AwsSolutions-IAM5[Resource::{nag_resource(stack, ledger.bucket_arn)}/{prefix}*]",
                         f"Each run writes new objects under {prefix} of our own ledger bucket (restore records "

@@ -142,7 +142,10 @@ def report_runs(report_template: dict[str, Any]) -> Runs:
         build_account(Clients(), demo_specs(NOW, environment["COST_WATCHER_TAG_PREFIX"]), NOW)
         clients, recorder = recording_clients()
         response = invoke(environment, clients, "report-run")
-    return Runs(recorder.calls, clients.calls, [response], refs, environment)
+    runs = Runs(recorder.calls, clients.calls, [response], refs, environment)
+    # the scan reads a hosted component's copy count (moto has no inference components)
+    runs.synthetic = [Call("sagemaker", "DescribeInferenceComponent", REGION, {"InferenceComponentName": IC}, {})]
+    return runs
 
 
 def act_specs(prefix: str) -> list[EndpointSpec]:

@@ -38,6 +38,7 @@ ENGINE_READS = (
     "sagemaker:DescribeEndpointConfig",
     "sagemaker:ListTags",
     "sagemaker:ListInferenceComponents",
+    "sagemaker:DescribeInferenceComponent",
     "cloudwatch:GetMetricData",
     "cloudwatch:ListMetrics",
     "application-autoscaling:DescribeScalableTargets",
@@ -53,7 +54,6 @@ ENGINE_READS = (
 # read only to write a restore record before a reclaim: act mode only
 RECORD_READS = (
     "sagemaker:DescribeModel",
-    "sagemaker:DescribeInferenceComponent",
     "application-autoscaling:DescribeScheduledActions",
 )
 VARIANTS = ("report", "act")
