@@ -6,10 +6,12 @@ described or not, any age, any traffic), so a counterexample is a real situation
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import strategies as st
 
+from cost_watcher import signals
 from cost_watcher.model import Component, Endpoint, EndpointUsage, Finding, ScalingTarget, Usage, Variant, Verdict
 from cost_watcher.settings import Settings
 
@@ -112,3 +114,147 @@ def usage_for(endpoint: Endpoint, per_variant: dict[str, Usage], per_component: 
 def price(instance_type: str, region: str) -> tuple[float | None, str]:
     """A price for every instance type (the table's job is tested elsewhere)."""
     return (0.5 if instance_type else None), "test"
+
+
+# --- every kind of endpoint (signals.py), with the usage its kind's signal yields ----------
+
+# Kinds the generator builds; each maps to a row of signals.SIGNALS (shadow and multi-variant
+# are real-time endpoints; serverless-provisioned is serverless that bills at rest).
+KINDS = ("real-time", "real-time-multi", "shadow", "async", "serverless", "serverless-provisioned", "components")
+UNKNOWN_STATUS = "Quiescing"  # a status AWS might add later: serves() treats it as serving
+ALL_STATUSES = (*signals.STATUSES, UNKNOWN_STATUS)
+RETIRED_NAMES = ("blue", "old-AllTraffic")  # variants of a previous endpoint config, still in CloudWatch
+ODD_MARKS = ("2025-13-01", "yesterday", "")
+
+
+def concurrency_price(memory_mb: int, region: str) -> tuple[float | None, str]:
+    """A price for provisioned concurrency of any memory size."""
+    return 0.0001 * max(memory_mb, 1024) / 1024, "test"
+
+
+@dataclass
+class KindCase:
+    """One endpoint of one kind and the usage the scan would read for it (signals.work_queries)."""
+
+    kind: str
+    endpoint: Endpoint
+    usage: EndpointUsage
+
+    def series(self) -> list[Usage]:
+        """Every usage series: variants (current and retired), components and the async queue."""
+        return [*self.usage.variants.values(), *self.usage.components.values(),
+                *([self.usage.queue] if self.usage.queue else [])]
+
+    @property
+    def worked(self) -> bool:
+        return any(u.worked for u in self.series())
+
+
+def silent_usage() -> st.SearchStrategy[Usage]:
+    return st.just(Usage()).map(lambda _: Usage())  # a fresh object each time
+
+
+def busy_usage() -> st.SearchStrategy[Usage]:
+    """Work of a variant or component series: invocations (InvocationsProcessed for async) in
+    some hours; rarely odd (invocations without a busy hour, or a busy hour with invocations 0)."""
+    realistic = usages(active=True)
+    odd = st.one_of(st.builds(lambda n: Usage(invocations=n), st.floats(0.001, 10)),
+                    st.builds(lambda h: Usage(active_hours=h), st.integers(1, 3)))
+    return st.one_of(realistic, realistic, realistic, odd)
+
+
+def queue_usage(busy: bool) -> st.SearchStrategy[Usage]:
+    """The async queue as engine._usage condenses it: no invocations, hours with requests waiting."""
+    if not busy:
+        return silent_usage()
+    return st.builds(lambda hours, last: Usage(active_hours=hours, last_invocation=NOW - timedelta(hours=last)),
+                     st.integers(1, 24 * 30), st.floats(0, 24 * 30))
+
+
+def _instance_variant(draw: st.DrawFn, name: str, *, shadow: bool = False, min_count: int = 0) -> Variant:
+    count = draw(st.integers(min_count, 5))
+    if draw(st.integers(0, 9)) == 0:  # InstancePools: each pool's live count (None: not read)
+        pools = tuple((t, draw(st.one_of(st.none(), st.integers(0, 3))))
+                      for t in draw(st.lists(st.sampled_from(INSTANCE_TYPES), min_size=1, max_size=2, unique=True)))
+        return Variant(name, None, count, count, pools=pools, shadow=shadow)
+    return Variant(name, draw(st.sampled_from(INSTANCE_TYPES)), count, count, shadow=shadow,
+                   min_instance_count=draw(st.sampled_from([None, None, 0, 1])))
+
+
+def _tags(draw: st.DrawFn) -> dict[str, str]:
+    """Opt-in tags (often exact, sometimes a near miss) and our idle-since mark (often due)."""
+    tags: dict[str, str] = {}
+    reclaim = draw(st.sampled_from(["delete", "delete", "scale-down", "scale-down", None, "Delete", "scale_down"]))
+    if reclaim is not None:
+        tags[PREFIX + "reclaim"] = reclaim
+    mark = draw(st.one_of(st.just(NOW.date() - timedelta(days=30)), st.just(NOW.date() - timedelta(days=30)),
+                          st.none(), dates, st.sampled_from(ODD_MARKS)))
+    if mark is not None:
+        tags[PREFIX + "idle-since"] = str(mark)
+    if draw(st.integers(0, 19)) == 0:
+        tags[PREFIX + "ignore"] = draw(st.sampled_from(["true", "True", "no"]))
+    return tags
+
+
+@st.composite
+def kind_cases(draw: st.DrawFn, *, kind: str | None = None, work: bool | None = None,
+               status: str | None = None) -> KindCase:
+    """A described endpoint of any kind the engine judges, with the usage of its signal.
+
+    `work`: True forces work in at least one series (a variant, a component, a retired
+    variant or the async queue), False makes every series silent, None either. `status`
+    None: any of signals.STATUSES or one AWS may add later (mostly InService)."""
+    kind = kind or draw(st.sampled_from(KINDS))
+    name = draw(st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,1}", fullmatch=True))
+    region = draw(st.sampled_from(REGIONS))
+    if status is None:
+        status = draw(st.one_of(st.just("InService"), st.just("InService"), st.sampled_from(ALL_STATUSES)))
+    endpoint = Endpoint(name=name, region=region, status=status,
+                        created=NOW - timedelta(days=draw(st.floats(0, 400))),
+                        arn=f"arn:aws:sagemaker:{region}:123456789012:endpoint/{name}", config_name=f"{name}-config",
+                        described=True, tags=_tags(draw))
+    if kind in ("real-time", "async"):
+        names = ["AllTraffic"] if kind == "real-time" else draw(
+            st.lists(st.sampled_from(VARIANT_NAMES[:3]), min_size=1, max_size=2, unique=True))
+        endpoint.variants = [_instance_variant(draw, n) for n in names]
+        endpoint.asynchronous = kind == "async"
+    elif kind == "real-time-multi":
+        endpoint.variants = [_instance_variant(draw, n) for n in
+                             draw(st.lists(st.sampled_from(VARIANT_NAMES[:3]), min_size=2, max_size=3, unique=True))]
+    elif kind == "shadow":
+        endpoint.variants = [_instance_variant(draw, "AllTraffic"), _instance_variant(draw, "shadow", shadow=True)]
+    elif kind in ("serverless", "serverless-provisioned"):
+        endpoint.variants = [Variant("AllTraffic", serverless=True, memory_mb=draw(st.sampled_from([1024, 2048, 6144])),
+                                     provisioned_concurrency=draw(st.integers(1, 10))
+                                     if kind == "serverless-provisioned" else None)]
+    else:  # inference components, each on the endpoint's variant (or not naming one)
+        endpoint.variants = [_instance_variant(draw, "AllTraffic")]
+        endpoint.components = [Component(f"{name}-ic{i}", name, draw(st.sampled_from([None, "AllTraffic"])),
+                                         copy_count=draw(st.integers(0, 3)))
+                               for i in range(draw(st.integers(1, 3)))]
+    for variant in endpoint.variants:
+        if not variant.serverless and draw(st.integers(0, 2)) == 0:
+            low = draw(st.integers(0, 3))
+            endpoint.scaling[variant.name] = ScalingTarget(
+                f"endpoint/{name}/variant/{variant.name}", "sagemaker:variant:DesiredInstanceCount", low,
+                low + draw(st.integers(0, 3)), draw(st.one_of(st.none(), st.floats(1, 1000))))
+    if draw(st.integers(0, 19)) == 0:
+        endpoint.unsupported = ["AcceleratorType on variant AllTraffic: Elastic Inference accelerator"]
+
+    # the series the scan reads: every current variant and component, replaced variants it
+    # still lists, the queue of an async endpoint; each silent or busy, at least one busy if asked
+    slots = [("variant", v.name) for v in endpoint.variants]
+    slots += [("variant", n) for n in draw(st.lists(st.sampled_from(RETIRED_NAMES), unique=True, max_size=2))]
+    slots += [("component", c.name) for c in endpoint.components]
+    if endpoint.asynchronous:
+        slots.append(("queue", "endpoint"))
+    forced = draw(st.sampled_from(slots)) if work else None
+    usage = EndpointUsage()
+    for slot in slots:
+        busy = slot == forced or (work is not False and draw(st.booleans()))
+        if slot[0] == "queue":
+            usage.queue = draw(queue_usage(busy))
+        else:
+            series = usage.variants if slot[0] == "variant" else usage.components
+            series[slot[1]] = draw(busy_usage() if busy else silent_usage())
+    return KindCase(kind, endpoint, usage)

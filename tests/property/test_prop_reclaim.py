@@ -29,12 +29,15 @@ DESTRUCTIVE_CALLS = CHANGES_AN_ENDPOINT - {"add_tags", "delete_tags"}
 
 class FakeAWS:
     """Just enough of SageMaker, CloudWatch, Application Auto Scaling and the tagging API for
-    reclaim.apply: every endpoint is live as scanned and silent since; every call is recorded
-    as (region, operation, endpoint name)."""
+    reclaim.apply: every endpoint is live as scanned and silent since, unless `work` says what
+    a series has seen since (by region, metric name and exact dimensions: see `series_key`);
+    every call is recorded as (region, operation, endpoint name)."""
 
-    def __init__(self, findings: list[Finding]) -> None:
+    def __init__(self, findings: list[Finding], work: dict[tuple, float] | None = None) -> None:
         self.endpoints = {(f.region, f.name): f for f in findings}
+        self.work = dict(work or {})
         self.calls: list[tuple[str, str, str]] = []
+        self.metric_queries: list[tuple[str, dict[str, Any]]] = []  # (region, MetricStat.Metric) asked for
 
     def client(self, service: str, region: str | None = None) -> Any:
         return _Service(self, service, region or REGIONS[0])
@@ -61,20 +64,34 @@ class FakeAWS:
                                             "DesiredWeight": 1.0} for v in endpoint.variants]}
         if operation == "describe_endpoint_config":
             owner = self.endpoints[(region, params["EndpointConfigName"].removesuffix("-config"))].endpoint
-            return {"EndpointConfigName": params["EndpointConfigName"], "ProductionVariants": [
-                {"VariantName": v.name, "ModelName": f"{owner.name}-model", **(
+            def spec(v: Any) -> dict[str, Any]:
+                return {"VariantName": v.name, "ModelName": f"{owner.name}-model", **(
                     {"ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 1}} if v.serverless else
                     {"InstanceType": v.instance_type, "InitialInstanceCount": v.instance_count})}
-                for v in owner.variants]}
+
+            config = {"EndpointConfigName": params["EndpointConfigName"],
+                      "ProductionVariants": [spec(v) for v in owner.variants if not v.shadow]}
+            if any(v.shadow for v in owner.variants):
+                config["ShadowProductionVariants"] = [spec(v) for v in owner.variants if v.shadow]
+            if owner.asynchronous:
+                config["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": "s3://out/"}}
+            return config
         if operation == "describe_model":
             return {"ModelName": params["ModelName"]}
         return {}
 
     def pages(self, region: str, operation: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         self.calls.append((region, operation, _endpoint_of(params)))
-        if operation == "get_metric_data":  # no traffic since the scan
-            yield {"MetricDataResults": [{"Id": q["Id"], "Timestamps": [], "Values": [], "StatusCode": "Complete"}
-                                         for q in params["MetricDataQueries"]]}
+        if operation == "get_metric_data":  # what `work` says each series saw since the scan (default: nothing)
+            results = []
+            for query in params["MetricDataQueries"]:
+                metric = query["MetricStat"]["Metric"]
+                self.metric_queries.append((region, metric))
+                value = self.work.get(series_key(region, metric["MetricName"],
+                                                 {d["Name"]: d["Value"] for d in metric["Dimensions"]}))
+                stamps, values = ([params["EndTime"]], [value]) if value is not None else ([], [])
+                results.append({"Id": query["Id"], "Timestamps": stamps, "Values": values, "StatusCode": "Complete"})
+            yield {"MetricDataResults": results}
         elif operation == "get_resources":  # our mark, on the endpoints that carry one
             yield {"ResourceTagMappingList": [
                 {"ResourceARN": f.endpoint.arn, "Tags": [{"Key": PREFIX + "idle-since", "Value": str(f.idle_since)}]}
@@ -86,8 +103,12 @@ class FakeAWS:
                  "MinCapacity": t.min_capacity, "MaxCapacity": t.max_capacity}
                 for (r, _), f in self.endpoints.items() if r == region
                 for t in f.endpoint.scaling.values() if t.resource_id in ids]}
-        else:  # list_tags, describe_scaling_policies, describe_scheduled_actions
-            yield {"Tags": [], "ScalingPolicies": [], "ScheduledActions": []}
+        elif operation == "list_tags":  # the endpoint's tags as scanned (components: none)
+            finding = self.endpoints.get((region, _endpoint_of(params)))
+            tags = _scanned_tags(finding) if finding and "inference-component/" not in params["ResourceArn"] else {}
+            yield {"Tags": [{"Key": key, "Value": value} for key, value in tags.items()]}
+        else:  # describe_scaling_policies, describe_scheduled_actions
+            yield {"ScalingPolicies": [], "ScheduledActions": []}
 
 
 class _Service:
@@ -105,6 +126,21 @@ class _Service:
 
     def __getattr__(self, operation: str) -> Any:
         return lambda **params: self.aws.answer(self.region, operation, params)
+
+
+def _scanned_tags(finding: Finding) -> dict[str, str]:
+    """The tags the scan read: the endpoint's own, or those its finding's opt-in and mark came from."""
+    if finding.endpoint and finding.endpoint.tags:
+        return dict(finding.endpoint.tags)
+    tags = {PREFIX + "reclaim": finding.reclaim_tag} if finding.reclaim_tag else {}
+    if finding.idle_since:
+        tags[PREFIX + "idle-since"] = finding.idle_since.isoformat()
+    return tags
+
+
+def series_key(region: str, metric: str, dimensions: dict[str, str]) -> tuple:
+    """How FakeAWS.work names one CloudWatch series: CloudWatch matches the exact dimension set."""
+    return region, metric, tuple(sorted(dimensions.items()))
 
 
 def _endpoint_of(params: dict[str, Any]) -> str:
