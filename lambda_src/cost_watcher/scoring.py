@@ -177,13 +177,22 @@ def _judge_active(finding: Finding, endpoint: Endpoint, total: Usage, window: Wi
     finding.reason = (f"{total.invocations:,.0f} invocations in the last {window.lookback_days} days "
                       f"({last_used_text(total.last_invocation, window)}).")
     retired = [v for v in finding.variants if v.role == "retired" and v.invocations > 0]
-    if not busy:  # all of the window's work went to variants that UpdateEndpoint replaced
+    queued = finding.endpoint and finding.endpoint.asynchronous and total.invocations == 0
+    if not busy and queued:  # async: nothing processed, but requests waited in its queue
+        finding.reason = (f"Nothing processed in the last {window.lookback_days} days, but requests waited in its "
+                          f"queue in {total.active_hours} hour(s) ({last_used_text(total.last_invocation, window)}).")
+        finding.advice = ("Requests are queued but not processed: check the endpoint's capacity and its "
+                          "autoscaling (HasBacklogWithoutCapacity).")
+        return
+    if not busy and retired:  # all of the window's work went to variants that UpdateEndpoint replaced
         names = ", ".join(f"{v.name} ({v.invocations:,.0f})" for v in retired)
         since = f" on {endpoint.last_modified:%Y-%m-%d}" if endpoint.last_modified else ""
         finding.reason += (f" All of it went to variant(s) {names}, replaced by UpdateEndpoint{since}; "
                            f"the current variant(s) {', '.join(v.name for v in current)} have had none since.")
         finding.advice = ("If the replacement is not meant to serve, it will be judged idle once a whole window "
                           "has passed without traffic.")
+        return
+    if not busy:  # the work came from elsewhere (components no variant lists): nothing to shift, nothing claimed
         return
     finding.reclaimable_usd = round(sum(v.monthly_cost_usd or 0.0 for v in idle), 2)
     advice = []
@@ -306,7 +315,12 @@ def _judge_underused(
         advice.append(f"at ~{daily:,.0f} invocations a day, consider serverless inference (billed per request)")
         saving = max(saving, monthly * quiet_share)  # its busy hours would still be billed
     elif trickle and accelerated and saving == 0:
-        advice.append("consider asynchronous inference with scale-to-zero (MinCapacity 0): it bills only busy hours")
+        if endpoint.asynchronous:
+            advice.append("set its autoscaling MinCapacity to 0: an asynchronous endpoint then scales in to zero "
+                          "when its queue is empty and bills only busy hours")
+        else:
+            advice.append("consider asynchronous inference with scale-to-zero (MinCapacity 0): it bills only busy "
+                          "hours")
         saving = monthly * quiet_share
     idle_variants = [v.name for v in billed if not per_variant.get(v.name, Usage()).worked]
     if idle_variants and len(endpoint.variants) > 1:
