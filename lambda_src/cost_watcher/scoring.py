@@ -135,7 +135,9 @@ def judge(
     per_variant = {name: variant_usage(endpoint, name, usage) for name in names}
     # series of variants no longer in the config (replaced by UpdateEndpoint) are still this endpoint's traffic
     retired = {name: use for name, use in usage.variants.items() if name not in per_variant}
-    hosted = {c.name for c in endpoint.components} if per_variant else set()
+    # a component counts once: with the variant that hosts it, else (its variant not judged) on its own
+    hosted = {c.name for c in endpoint.components
+              if per_variant and (c.variant_name is None or c.variant_name in per_variant)}
     orphans = [use for name, use in usage.components.items() if name not in hosted]
     queue = [usage.queue] if usage.queue else []
     total = combine(list(per_variant.values()) + list(retired.values()) + orphans + queue)
@@ -290,6 +292,8 @@ def _judge_underused(
     """
     billed = [v for v in endpoint.variants if v.billed_instances > 0]
     if not endpoint.described or not billed or finding.monthly_cost_usd is None:
+        return False
+    if total.invocations == 0:  # only requests waiting in an async queue: work not done, never "underused"
         return False
     instances = sum(v.billed_instances for v in billed)
     accelerated = any(is_accelerated(v.instance_type or "") for v in billed)

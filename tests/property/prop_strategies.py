@@ -171,9 +171,14 @@ def queue_usage(busy: bool) -> st.SearchStrategy[Usage]:
                      st.integers(1, 24 * 30), st.floats(0, 24 * 30))
 
 
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True about once in n draws (integers() would favour 0 far more often)."""
+    return draw(st.sampled_from([False] * (n - 1) + [True]))
+
+
 def _instance_variant(draw: st.DrawFn, name: str, *, shadow: bool = False, min_count: int = 0) -> Variant:
     count = draw(st.integers(min_count, 5))
-    if draw(st.integers(0, 9)) == 0:  # InstancePools: each pool's live count (None: not read)
+    if _one_in(draw, 10):  # InstancePools: each pool's live count (None: not read)
         pools = tuple((t, draw(st.one_of(st.none(), st.integers(0, 3))))
                       for t in draw(st.lists(st.sampled_from(INSTANCE_TYPES), min_size=1, max_size=2, unique=True)))
         return Variant(name, None, count, count, pools=pools, shadow=shadow)
@@ -191,7 +196,7 @@ def _tags(draw: st.DrawFn) -> dict[str, str]:
                           st.none(), dates, st.sampled_from(ODD_MARKS)))
     if mark is not None:
         tags[PREFIX + "idle-since"] = str(mark)
-    if draw(st.integers(0, 19)) == 0:
+    if _one_in(draw, 20):
         tags[PREFIX + "ignore"] = draw(st.sampled_from(["true", "True", "no"]))
     return tags
 
@@ -204,13 +209,13 @@ def kind_cases(draw: st.DrawFn, *, kind: str | None = None, work: bool | None = 
     `work`: True forces work in at least one series (a variant, a component, a retired
     variant or the async queue), False makes every series silent, None either. `status`
     None: any of signals.STATUSES or one AWS may add later (mostly InService)."""
-    kind = kind or draw(st.sampled_from(KINDS))
+    kind = kind or draw(st.sampled_from((*KINDS, "async", "async", "components")))  # the kinds with most series
     name = draw(st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,1}", fullmatch=True))
     region = draw(st.sampled_from(REGIONS))
     if status is None:
         status = draw(st.one_of(st.just("InService"), st.just("InService"), st.sampled_from(ALL_STATUSES)))
     endpoint = Endpoint(name=name, region=region, status=status,
-                        created=NOW - timedelta(days=draw(st.floats(0, 400))),
+                        created=NOW - timedelta(days=draw(st.one_of(st.floats(31, 400), st.floats(0, 400)))),
                         arn=f"arn:aws:sagemaker:{region}:123456789012:endpoint/{name}", config_name=f"{name}-config",
                         described=True, tags=_tags(draw))
     if kind in ("real-time", "async"):
@@ -233,12 +238,12 @@ def kind_cases(draw: st.DrawFn, *, kind: str | None = None, work: bool | None = 
                                          copy_count=draw(st.integers(0, 3)))
                                for i in range(draw(st.integers(1, 3)))]
     for variant in endpoint.variants:
-        if not variant.serverless and draw(st.integers(0, 2)) == 0:
+        if not variant.serverless and _one_in(draw, 3):
             low = draw(st.integers(0, 3))
             endpoint.scaling[variant.name] = ScalingTarget(
                 f"endpoint/{name}/variant/{variant.name}", "sagemaker:variant:DesiredInstanceCount", low,
                 low + draw(st.integers(0, 3)), draw(st.one_of(st.none(), st.floats(1, 1000))))
-    if draw(st.integers(0, 19)) == 0:
+    if _one_in(draw, 20):
         endpoint.unsupported = ["AcceleratorType on variant AllTraffic: Elastic Inference accelerator"]
 
     # the series the scan reads: every current variant and component, replaced variants it
@@ -249,9 +254,10 @@ def kind_cases(draw: st.DrawFn, *, kind: str | None = None, work: bool | None = 
     if endpoint.asynchronous:
         slots.append(("queue", "endpoint"))
     forced = draw(st.sampled_from(slots)) if work else None
+    only_forced = draw(st.booleans())  # often exactly one series worked: the queue alone, a retired variant alone...
     usage = EndpointUsage()
     for slot in slots:
-        busy = slot == forced or (work is not False and draw(st.booleans()))
+        busy = slot == forced or (work is not False and not only_forced and draw(st.booleans()))
         if slot[0] == "queue":
             usage.queue = draw(queue_usage(busy))
         else:

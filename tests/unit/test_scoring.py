@@ -175,3 +175,13 @@ def test_threshold_is_a_setting():
     assert judge(gpu, usage(AllTraffic=trickle), SETTINGS, NOW, prices).verdict == Verdict.UNDERUSED
     stricter = SETTINGS.replace(underused_max_daily_invocations=10)
     assert judge(gpu, usage(AllTraffic=trickle), stricter, NOW, prices).verdict == Verdict.ACTIVE
+
+
+def test_an_async_endpoint_with_requests_waiting_but_none_processed_is_active_never_underused():
+    # async-inference-monitor.html: ApproximateBacklogSize (EndpointName only) counts requests waiting
+    gpu = endpoint(Variant("AllTraffic", "ml.g4dn.xlarge", 2), asynchronous=True)
+    waiting = EndpointUsage(variants={"AllTraffic": Usage()},
+                            queue=Usage(active_hours=3, last_invocation=NOW - timedelta(hours=2)))
+    finding = judge(gpu, waiting, SETTINGS, NOW, prices)
+    assert finding.verdict == Verdict.ACTIVE and finding.reclaimable_usd == 0
+    assert "waited in its queue in 3 hour(s)" in finding.reason
