@@ -67,8 +67,8 @@ class RssSampler:
 def measure_scan(region: str, lookback_days: int, traced: bool) -> dict[str, Any]:
     import boto3
 
-    from cost_watcher.clients import Clients
     from cost_watcher.engine import run
+    from cost_watcher.scan.clients import Clients
     from cost_watcher.settings import Settings
 
     settings = Settings(regions=(region,), lookback_days=lookback_days, pricing="table")

@@ -55,8 +55,8 @@ def child(out: Path, mode: str, traced: bool, topic_arn: str) -> None:
     import boto3
     from measure import RssSampler
 
-    from cost_watcher.clients import Clients
     from cost_watcher.engine import run
+    from cost_watcher.scan.clients import Clients
     from cost_watcher.settings import Settings
 
     settings = Settings(regions=(REGION,), pricing="table", dry_run=mode == "report", ledger=f"s3://{BUCKET}/cw",

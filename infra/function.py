@@ -24,7 +24,7 @@ from infra.checks import acknowledge, nag_resource
 
 ASSET_ROOT = Path(__file__).resolve().parent.parent / "lambda_src"
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.pytest_cache"]
-HANDLER = "cost_watcher.handler.lambda_handler"
+HANDLER = "cost_watcher.faces.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 POWERTOOLS_ACCOUNT = "017000801446"  # AWS's publisher account of the Powertools layers (commercial regions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jsonschema
 
-from cost_watcher import digest
+from cost_watcher.report import digest
 
 # The custom-notification event format of AWS Chatbot / Amazon Q Developer in chat applications
 # (docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html, "Event schema" and

@@ -36,8 +36,8 @@ def now():
 
 def new_clients():
     """Clients on the current moto account, which answers as AWS would (demo.make_moto_behave_like_aws)."""
-    from cost_watcher.clients import Clients
-    from cost_watcher.demo import make_moto_behave_like_aws, simulate_inference_components
+    from cost_watcher.scan.clients import Clients
+    from cost_watcher.sim.account import make_moto_behave_like_aws, simulate_inference_components
 
     make_moto_behave_like_aws()
     made = Clients()
@@ -57,9 +57,9 @@ def demo_report():
 
     from moto import mock_aws
 
-    from cost_watcher.demo import DEMO_REGIONS, build_demo_account
     from cost_watcher.engine import run
     from cost_watcher.settings import Settings
+    from cost_watcher.sim.account import DEMO_REGIONS, build_demo_account
 
     with mock_aws():
         made = new_clients()
@@ -71,7 +71,7 @@ def demo_report():
 @pytest.fixture
 def demo_account(clients, now):
     """The demo's simulated account (23 endpoints, two regions), built by the one builder."""
-    from cost_watcher.demo import build_demo_account
+    from cost_watcher.sim.account import build_demo_account
 
     specs = build_demo_account(clients, now)
     return {spec.name: spec for spec in specs}
@@ -80,9 +80,9 @@ def demo_account(clients, now):
 @pytest.fixture
 def scan(clients, now):
     """Run the engine on the moto account: scan(**settings) -> Report."""
-    from cost_watcher.demo import DEMO_REGIONS
     from cost_watcher.engine import run
     from cost_watcher.settings import Settings
+    from cost_watcher.sim.account import DEMO_REGIONS
 
     def scan_now(**changes):
         settings = Settings(regions=DEMO_REGIONS, pricing="table").replace(**changes)

@@ -17,15 +17,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import inventory, metrics, notify, opinion, reclaim, signals
-from .clients import Clients
-from .errors import describe_error, is_not_found
-from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE, Query
-from .model import Endpoint, EndpointUsage, Finding, RegionError, Report
-from .pricing import PriceBook, is_accelerated
-from .scoring import Window, judge
-from .settings import Settings, SettingsError
-from .tags import parse_tags
+from cost_watcher.errors import describe_error, is_not_found
+from cost_watcher.judge import signals
+from cost_watcher.judge.pricing import PriceBook, is_accelerated
+from cost_watcher.judge.scoring import Window, judge
+from cost_watcher.judge.tags import parse_tags
+from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, Report
+from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.report import notify
+from cost_watcher.scan import inventory, metrics, opinion
+from cost_watcher.scan.clients import Clients
+from cost_watcher.scan.metrics import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE, Query
+from cost_watcher.settings import Settings, SettingsError
 
 Progress = Callable[[str], None]
 HOUR, DAY = 3600, 86400

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 import time_machine
 
-from cost_watcher import engine, reclaim
-from cost_watcher.actions import Wait
-from cost_watcher.clients import Clients
-from cost_watcher.demo import EndpointSpec, VariantSpec, build_account
+from cost_watcher import engine
 from cost_watcher.model import Finding, Report
+from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.reclaim.actions import Wait
+from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
+from cost_watcher.sim.account import EndpointSpec, VariantSpec, build_account
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 REGION = "us-east-1"

@@ -12,9 +12,9 @@ from botocore.stub import ANY, Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
-from cost_watcher import digest, notify
-from cost_watcher.clients import Clients
 from cost_watcher.model import RegionError, Report, Verdict
+from cost_watcher.report import digest, notify
+from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import SettingsError
 from tests.chatbot_schema import VALIDATOR
 from tests.digest_samples import NOW, act_report, big_report, dry_run_report, finding, quiet_report, settings
@@ -161,7 +161,7 @@ def test_a_failed_publish_keeps_the_report_and_fails_the_run(account, caplog):
     report = fresh(act_report())
     errors_before = len(report.errors)
 
-    with caplog.at_level(logging.ERROR, logger="cost_watcher.notify"):
+    with caplog.at_level(logging.ERROR, logger="cost_watcher.report.notify"):
         notify.deliver(report, settings(topic_arn=account["topic"], ledger=LEDGER), account["clients"], run_id="r2")
 
     assert report.notification.startswith("failed: NotFound")

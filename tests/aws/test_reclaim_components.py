@@ -10,11 +10,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cost_watcher import reclaim
-from cost_watcher.actions import Wait
-from cost_watcher.ledger import open_ledger
 from cost_watcher.model import Action, Component, Endpoint, Finding, Report, Variant, Verdict
-from cost_watcher.restore import restore
+from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.reclaim.actions import Wait
+from cost_watcher.reclaim.ledger import open_ledger
+from cost_watcher.reclaim.restore import restore
 from cost_watcher.settings import Settings
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -22,10 +22,10 @@ from reclaim_support import (
     tags_of,
 )
 
-from cost_watcher.demo import VariantSpec, trickle
-from cost_watcher.ledger import open_ledger
 from cost_watcher.model import Action
-from cost_watcher.restore import render_restore, restore
+from cost_watcher.reclaim.ledger import open_ledger
+from cost_watcher.reclaim.restore import render_restore, restore
+from cost_watcher.sim.account import VariantSpec, trickle
 
 
 def _ledger_keys(account: Account, bucket: str) -> list[str]:

@@ -25,10 +25,11 @@ from reclaim_support import (
     spec,
 )
 
-from cost_watcher import engine, reclaim
-from cost_watcher.demo import DEMO_REGIONS, VariantSpec, build_demo_account, busy, trickle
-from cost_watcher.ledger import DirectoryStore, Ledger
+from cost_watcher import engine
 from cost_watcher.model import Action
+from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.reclaim.ledger import DirectoryStore, Ledger
+from cost_watcher.sim.account import DEMO_REGIONS, VariantSpec, build_demo_account, busy, trickle
 
 DUE = (NOW - timedelta(days=5)).date().isoformat()  # marked long enough ago: reclaimed this run
 

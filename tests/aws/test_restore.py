@@ -22,8 +22,8 @@ from reclaim_support import (
     tags_of,
 )
 
-from cost_watcher.ledger import open_ledger
-from cost_watcher.restore import RestoreError, render_restore, restore
+from cost_watcher.reclaim.ledger import open_ledger
+from cost_watcher.reclaim.restore import RestoreError, render_restore, restore
 
 DUE = (NOW - timedelta(days=5)).date().isoformat()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cost_watcher.model import Verdict
-from cost_watcher.report import finding_from_dict, finding_to_dict, report_to_dict
+from cost_watcher.record import finding_from_dict, finding_to_dict, report_to_dict
 
 EXPECTED = {
     "fraud-scoring-prod": Verdict.ACTIVE,

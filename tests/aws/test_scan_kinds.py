@@ -32,11 +32,13 @@ from reclaim_support import (
     tags_of,
 )
 
-from cost_watcher import engine, pricing, reclaim
-from cost_watcher.clients import Clients
-from cost_watcher.demo import VariantSpec, busy, make_moto_behave_like_aws, trickle
+from cost_watcher import engine
+from cost_watcher.judge import pricing
 from cost_watcher.model import Action, Verdict
+from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
+from cost_watcher.sim.account import VariantSpec, busy, make_moto_behave_like_aws, trickle
 
 GUIDE = "https://docs.aws.amazon.com/sagemaker/latest/dg/"
 API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/"

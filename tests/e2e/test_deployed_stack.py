@@ -56,8 +56,8 @@ def test_stack_outputs_name_what_the_function_is_wired_to(deployed):
 
 def test_a_scheduled_run_sends_the_digest_on_the_deployed_topic(deployed, synth, inference_components_answered,
                                                                 monkeypatch):
-    from cost_watcher.clients import Clients
-    from cost_watcher.demo import build_demo_account
+    from cost_watcher.scan.clients import Clients
+    from cost_watcher.sim.account import build_demo_account
 
     specs = build_demo_account(Clients(), datetime.now(UTC))
     queue = subscribe_queue(deployed.outputs["TopicArn"])
@@ -67,7 +67,7 @@ def test_a_scheduled_run_sends_the_digest_on_the_deployed_topic(deployed, synth,
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", deployed.outputs["FunctionName"])
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon in a test
 
-    from cost_watcher.handler import lambda_handler
+    from cost_watcher.faces.handler import lambda_handler
 
     response = lambda_handler(scheduled_event(synth.templates["report"]),
                               lambda_context(deployed.outputs["FunctionName"]))

@@ -16,10 +16,12 @@ import time_machine
 from faultnet import Network, Request, call
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from cost_watcher import actions, handler
-from cost_watcher.actions import Wait
-from cost_watcher.clients import Clients
-from cost_watcher.demo import (
+from cost_watcher.faces import handler
+from cost_watcher.reclaim import actions
+from cost_watcher.reclaim.actions import Wait
+from cost_watcher.scan.clients import Clients
+from cost_watcher.settings import Settings, to_environment
+from cost_watcher.sim.account import (
     EndpointSpec,
     VariantSpec,
     build_account,
@@ -28,7 +30,6 @@ from cost_watcher.demo import (
     simulate_inference_components,
     trickle,
 )
-from cost_watcher.settings import Settings, to_environment
 
 NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # the nightly schedule's hour
 REGION, OTHER_REGION = "us-east-1", "eu-west-1"

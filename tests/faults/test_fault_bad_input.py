@@ -22,9 +22,9 @@ from faultworld import (
     spec,
 )
 
-from cost_watcher import handler
-from cost_watcher.ledger import open_ledger
-from cost_watcher.restore import restore
+from cost_watcher.faces import handler
+from cost_watcher.reclaim.ledger import open_ledger
+from cost_watcher.reclaim.restore import restore
 from cost_watcher.settings import Settings, to_environment
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:cost-watcher-digest"

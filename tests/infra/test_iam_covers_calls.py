@@ -28,8 +28,15 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 import cost_watcher
-from cost_watcher.clients import Clients
-from cost_watcher.demo import EndpointSpec, VariantSpec, build_account, busy, demo_specs, simulate_inference_components
+from cost_watcher.scan.clients import Clients
+from cost_watcher.sim.account import (
+    EndpointSpec,
+    VariantSpec,
+    build_account,
+    busy,
+    demo_specs,
+    simulate_inference_components,
+)
 from tests.infra.iam_eval import Request, allowed, denied, function_role, granted_actions, render, role_statements
 from tests.infra.iam_requests import ACCOUNT, Call, CallRecorder, requests_for
 from tests.infra.template import only
@@ -126,7 +133,7 @@ def recording_clients() -> tuple[Clients, CallRecorder]:
 
 def invoke(environment: dict[str, str], clients: Clients, run: str) -> dict[str, Any]:
     """A scheduled invocation of the deployed handler, in-process."""
-    from cost_watcher.handler import handle
+    from cost_watcher.faces.handler import handle
 
     return handle({"execution_id": run}, None, environment, clients)
 
@@ -193,15 +200,18 @@ def engine_modules() -> dict[str, ast.Module]:
     not part of the function)."""
     package = Path(cost_watcher.__file__).parent
     found: dict[str, ast.Module] = {}
-    pending = ["handler"]
+    pending = ["faces.handler"]
     while pending:
         name = pending.pop()
-        if name in found or not (package / f"{name}.py").exists():
+        path = package / (name.replace(".", "/") + ".py")
+        if name in found or not path.exists():
             continue
-        found[name] = ast.parse((package / f"{name}.py").read_text())
+        found[name] = ast.parse(path.read_text())
         for node in ast.walk(found[name]):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                pending += [alias.name for alias in node.names] if node.module is None else [node.module]
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cost_watcher"):
+                module = node.module.removeprefix("cost_watcher").lstrip(".")
+                pending += [module] if module else []
+                pending += [f"{module}.{alias.name}".lstrip(".") for alias in node.names]
     return found
 
 

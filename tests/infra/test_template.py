@@ -28,7 +28,7 @@ def test_function_runs_the_engine_handler_on_the_newest_python_cdk_knows_on_arm6
                  key=lambda name: int(name.split(".")[1]))
     assert function["Runtime"] == newest
     assert function["Architectures"] == ["arm64"]
-    assert function["Handler"] == "cost_watcher.handler.lambda_handler"
+    assert function["Handler"] == "cost_watcher.faces.handler.lambda_handler"
 
 
 @pytest.mark.parametrize("variant", ["report", "act"])
@@ -101,7 +101,7 @@ def test_the_asset_is_lambda_src_without_caches_or_build_leftovers(synth):
     (code,) = [a for a in assets.values() if a["source"].get("packaging") == "zip"]
     root = synth.outdir / code["source"]["path"]
     shipped = {p.relative_to(root).as_posix() for p in root.rglob("*")}
-    assert "cost_watcher/handler.py" in shipped
+    assert "cost_watcher/faces/handler.py" in shipped
     assert "cost_watcher/settings.py" in shipped
     assert not [p for p in shipped if "__pycache__" in p or p.endswith(".pyc") or ".egg-info" in p]
 
@@ -125,7 +125,7 @@ def test_schedule_uses_the_set_expression_and_time_zone_with_retries_and_a_dlq(s
 
 
 def test_the_scheduled_event_is_one_the_handler_accepts(report_template):
-    from cost_watcher.handler import settings_for
+    from cost_watcher.faces.handler import settings_for
 
     _, schedule = only(report_template, "AWS::Scheduler::Schedule")
     event = json.loads(schedule["Target"]["Input"])

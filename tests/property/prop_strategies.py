@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import strategies as st
 
-from cost_watcher import signals
+from cost_watcher.judge import signals
 from cost_watcher.model import Component, Endpoint, EndpointUsage, Finding, ScalingTarget, Usage, Variant, Verdict
 from cost_watcher.settings import Settings
 

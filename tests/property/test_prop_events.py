@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cost_watcher.handler import OVERRIDABLE, EventError, settings_for
+from cost_watcher.faces.handler import OVERRIDABLE, EventError, settings_for
 from cost_watcher.settings import SETTING_KEYS, Settings, SettingsError, from_environment, validate
 
 QUICK = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

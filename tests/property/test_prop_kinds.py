@@ -29,9 +29,9 @@ from prop_strategies import (
 )
 from test_prop_reclaim import DESTRUCTIVE_CALLS, FakeAWS, series_key
 
-from cost_watcher import engine, policy, reclaim, signals
-from cost_watcher.actions import Wait
-from cost_watcher.metrics import INVOCATIONS, Query
+from cost_watcher import engine
+from cost_watcher.judge import policy, signals
+from cost_watcher.judge.scoring import judge
 from cost_watcher.model import (
     DESTRUCTIVE_ACTIONS,
     Action,
@@ -44,7 +44,9 @@ from cost_watcher.model import (
     Variant,
     Verdict,
 )
-from cost_watcher.scoring import judge
+from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.reclaim.actions import Wait
+from cost_watcher.scan.metrics import INVOCATIONS, Query
 from cost_watcher.settings import Settings
 
 QUICK = settings(max_examples=200, deadline=None, derandomize=True,

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prop_strategies import NOW, PREFIX, findings, settings_values, tag_values
 
-from cost_watcher import policy
+from cost_watcher.judge import policy
+from cost_watcher.judge.tags import RECLAIM_VALUES, parse_tags
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Verdict
-from cost_watcher.tags import RECLAIM_VALUES, parse_tags
 
 QUICK = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 RECLAIM_KEY = PREFIX + "reclaim"

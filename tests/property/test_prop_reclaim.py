@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from prop_strategies import NOW, PREFIX, REGIONS, findings, settings_values
 
-from cost_watcher import reclaim
-from cost_watcher.actions import Wait
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, RegionError, Report, Verdict
+from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.reclaim.actions import Wait
 
 QUICK = settings(max_examples=150, deadline=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from prop_strategies import NOW, endpoints, price, settings_values, usages
 
-from cost_watcher import policy
+from cost_watcher.judge import policy
+from cost_watcher.judge.scoring import judge
 from cost_watcher.model import Action, Endpoint, EndpointUsage, Usage, Variant, Verdict
-from cost_watcher.scoring import judge
 from cost_watcher.settings import Settings
 
 QUICK = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

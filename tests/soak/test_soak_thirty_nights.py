@@ -33,9 +33,9 @@ from faultworld import (
     spec,
 )
 
-from cost_watcher.demo import VariantSpec, busy
-from cost_watcher.ledger import open_ledger
-from cost_watcher.restore import restore
+from cost_watcher.reclaim.ledger import open_ledger
+from cost_watcher.reclaim.restore import restore
+from cost_watcher.sim.account import VariantSpec, busy
 
 NIGHTS = 30
 RESTORED_AFTER_NIGHT = 8
@@ -156,6 +156,6 @@ def test_thirty_nights(world: World):
 
 
 def _deferred() -> str:
-    from cost_watcher.policy import deferred_reason
+    from cost_watcher.judge.policy import deferred_reason
 
     return f"skipped: {deferred_reason(2)}"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from cost_watcher.cli import EXIT_INCOMPLETE, EXIT_USAGE, main
-from cost_watcher.report import SCHEMA
+from cost_watcher.faces.cli import EXIT_INCOMPLETE, EXIT_USAGE, main
+from cost_watcher.record import SCHEMA
 
 ENDPOINT_FIELDS = {
     "name",

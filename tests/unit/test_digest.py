@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cost_watcher import digest
 from cost_watcher.model import Action, RegionError, Report, Verdict
+from cost_watcher.report import digest
 from tests.chatbot_schema import VALIDATOR
 from tests.digest_samples import (
     LEDGER,

@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-from cost_watcher import opinion
-from cost_watcher.clients import Clients
 from cost_watcher.model import Action, Endpoint, Finding, Verdict
+from cost_watcher.scan import opinion
+from cost_watcher.scan.clients import Clients
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cost_watcher import policy
+from cost_watcher.judge import policy
 from cost_watcher.model import Action, Component, Endpoint, Finding, ScalingTarget, Variant, Verdict
 from cost_watcher.settings import Settings
 

@@ -11,15 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.stub import Stubber
 
-from cost_watcher import pricing
-from cost_watcher.clients import Clients
-from cost_watcher.pricing import (
+from cost_watcher.judge import pricing
+from cost_watcher.judge.pricing import (
     HOURS_PER_MONTH,
     PriceBook,
     hosting_price_from_products,
     is_accelerated,
     monthly_cost,
 )
+from cost_watcher.scan.clients import Clients
 
 FAMILIES = ("t2", "t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "g4dn", "g5", "g6", "g6e",
             "p3", "p4d", "p5", "inf1", "inf2", "trn1")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cost_watcher.judge.scoring import Window, judge, last_used_text, right_size, score
 from cost_watcher.model import Component, Endpoint, EndpointUsage, ScalingTarget, Usage, Variant, Verdict
-from cost_watcher.scoring import Window, judge, last_used_text, right_size, score
 from cost_watcher.settings import Settings
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from cost_watcher.judge.tags import parse_tags
 from cost_watcher.settings import Settings, SettingsError, from_environment, from_mapping, to_environment
-from cost_watcher.tags import parse_tags
 
 P = "cost-watcher:"
 

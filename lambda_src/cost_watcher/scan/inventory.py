@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import signals
-from .model import Component, Endpoint, ScalingTarget, Variant
+from cost_watcher.judge import signals
+from cost_watcher.model import Component, Endpoint, ScalingTarget, Variant
 
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"

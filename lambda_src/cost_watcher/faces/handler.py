@@ -18,11 +18,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .clients import Clients
-from .engine import run
-from .model import Report, Verdict
-from .report import summarize
-from .settings import Settings, SettingsError, from_environment, from_mapping
+from cost_watcher.engine import run
+from cost_watcher.model import Report, Verdict
+from cost_watcher.record import summarize
+from cost_watcher.scan.clients import Clients
+from cost_watcher.settings import Settings, SettingsError, from_environment, from_mapping
 
 SERVICE = "cost-watcher"
 logger = Logger(service=SERVICE)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .model import Endpoint, Variant
-from .pricing import HOURS_PER_MONTH
+from cost_watcher.judge.pricing import HOURS_PER_MONTH
+from cost_watcher.model import Endpoint, Variant
 
 PriceLookup = Callable[[str, str], tuple[float | None, str]]  # (instance type, region) -> ($/hour, source)
 ConcurrencyLookup = Callable[[int, str], tuple[float | None, str]]  # (memory MB, region) -> ($/unit-hour, source)

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .model import DESTRUCTIVE_ACTIONS, Action, Finding, Report, Verdict
-from .report import action_state
-from .settings import Settings
+from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, Report, Verdict
+from cost_watcher.record import action_state
+from cost_watcher.settings import Settings
 
 SUBJECT_LIMIT = 100  # SNS Publish: at most 100 characters, printable ASCII, no line breaks
 SNS_MESSAGE_LIMIT = 262_144  # SNS Publish: 256 KiB for the message and its attributes together

@@ -16,10 +16,17 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import NoReturn
 
-from . import __version__
-from .ledger import LedgerError
-from .restore import RestoreError
-from .settings import ENV_PREFIX, MAX_LOOKBACK_DAYS, MIN_LOOKBACK_DAYS, Settings, SettingsError, from_mapping
+from cost_watcher import __version__
+from cost_watcher.reclaim.ledger import LedgerError
+from cost_watcher.reclaim.restore import RestoreError
+from cost_watcher.settings import (
+    ENV_PREFIX,
+    MAX_LOOKBACK_DAYS,
+    MIN_LOOKBACK_DAYS,
+    Settings,
+    SettingsError,
+    from_mapping,
+)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -104,14 +111,14 @@ def scan_settings(args: argparse.Namespace) -> Settings:
 
 
 def command_scan(args: argparse.Namespace) -> int:
-    from .clients import Clients
-    from .engine import run
-    from .report import render_table, report_to_dict
+    from cost_watcher.engine import run
+    from cost_watcher.record import render_table, report_to_dict
+    from cost_watcher.scan.clients import Clients
 
     settings = scan_settings(args)
     with ExitStack() as stack:
         if args.demo:
-            from .demo import build_demo_account, demo_stack
+            from cost_watcher.sim.account import build_demo_account, demo_stack
 
             stack.enter_context(demo_stack())
             clients = Clients(max_workers=settings.max_workers)
@@ -135,10 +142,10 @@ def _progress(quiet: bool):
 
 
 def command_restore(args: argparse.Namespace) -> int:
-    from .clients import Clients
-    from .ledger import open_ledger
-    from .restore import render_restore, restore
-    from .settings import validate_region
+    from cost_watcher.reclaim.ledger import open_ledger
+    from cost_watcher.reclaim.restore import render_restore, restore
+    from cost_watcher.scan.clients import Clients
+    from cost_watcher.settings import validate_region
 
     validate_region(args.region)
     ledger_location = args.ledger or os.environ.get(ENV_PREFIX + "LEDGER")

@@ -19,10 +19,10 @@ import json
 import re
 from typing import Any
 
-from .errors import describe_error
-from .ledger import ROOT, Ledger, LedgerError, Store, is_missing, location_of
-from .model import DESTRUCTIVE_ACTIONS, Finding
-from .report import finding_from_dict, finding_to_dict
+from cost_watcher.errors import describe_error
+from cost_watcher.model import DESTRUCTIVE_ACTIONS, Finding
+from cost_watcher.reclaim.ledger import ROOT, Ledger, LedgerError, Store, is_missing, location_of
+from cost_watcher.record import finding_from_dict, finding_to_dict
 
 SCHEMA = "cost-watcher/run-journal/v1"
 FOLDER = f"{ROOT}/runs"

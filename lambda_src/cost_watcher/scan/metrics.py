@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import describe_error
-from .model import Usage
+from cost_watcher.errors import describe_error
+from cost_watcher.model import Usage
 
 INVOCATIONS_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import describe_error, error_code
-from .model import Finding, Verdict
+from cost_watcher.errors import describe_error, error_code
+from cost_watcher.model import Finding, Verdict
 
 SAGEMAKER_ENDPOINT = "SageMakerEndpoint"  # sent although botocore's enum lacks it: botocore does not check enums
 FILTERS = [{"name": "ResourceType", "values": [SAGEMAKER_ENDPOINT]}]

@@ -22,15 +22,17 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from . import actions, inventory, policy, signals
-from .actions import EndpointGone, IncompleteRecord, Wait
-from .errors import describe_error, is_not_found
-from .journal import STARTED, Journal
-from .ledger import Ledger, LedgerError, Record, open_ledger
-from .model import DESTRUCTIVE_ACTIONS, Action, Finding, RegionError, Report
-from .report import finding_from_dict
-from .settings import Settings
-from .tags import IDLE_SINCE, RECLAIM, parse_tags
+from cost_watcher.errors import describe_error, is_not_found
+from cost_watcher.judge import policy, signals
+from cost_watcher.judge.tags import IDLE_SINCE, RECLAIM, parse_tags
+from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, RegionError, Report
+from cost_watcher.reclaim import actions
+from cost_watcher.reclaim.actions import EndpointGone, IncompleteRecord, Wait
+from cost_watcher.reclaim.journal import STARTED, Journal
+from cost_watcher.reclaim.ledger import Ledger, LedgerError, Record, open_ledger
+from cost_watcher.record import finding_from_dict
+from cost_watcher.scan import inventory
+from cost_watcher.settings import Settings
 
 Clock = Callable[[], datetime]
 DIGEST_SECONDS = 60  # storing the report and publishing the digest, with retries

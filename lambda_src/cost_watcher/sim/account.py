@@ -19,8 +19,8 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from .clients import Clients
-from .signals import BACKLOG, INVOCATIONS_PROCESSED, serves
+from cost_watcher.judge.signals import BACKLOG, INVOCATIONS_PROCESSED, serves
+from cost_watcher.scan.clients import Clients
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 ROLE_ARN = "arn:aws:iam::123456789012:role/demo-sagemaker-execution"

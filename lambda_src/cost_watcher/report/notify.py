@@ -21,14 +21,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import digest
-from .clients import Clients
-from .errors import describe_error
-from .journal import safe_run_id
-from .ledger import LedgerError, Store, is_missing, location_of, open_ledger
-from .model import Action, RegionError, Report
-from .report import report_to_dict
-from .settings import Settings
+from cost_watcher.errors import describe_error
+from cost_watcher.model import Action, RegionError, Report
+from cost_watcher.reclaim.journal import safe_run_id
+from cost_watcher.reclaim.ledger import LedgerError, Store, is_missing, location_of, open_ledger
+from cost_watcher.record import report_to_dict
+from cost_watcher.report import digest
+from cost_watcher.scan.clients import Clients
+from cost_watcher.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from . import signals
-from .model import Action, Endpoint, Finding, Verdict
-from .settings import Settings
-from .tags import IDLE_SINCE, RECLAIM
+from cost_watcher.judge import signals
+from cost_watcher.judge.tags import IDLE_SINCE, RECLAIM
+from cost_watcher.model import Action, Endpoint, Finding, Verdict
+from cost_watcher.settings import Settings
 
 RECHECK_HOURS = 24
 CLASSIC_FLOOR = 1  # UpdateEndpointWeightsAndCapacities cannot take a classic variant below one instance

@@ -25,8 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import describe_error, error_code
-from .settings import SettingsError, validate_ledger
+from cost_watcher.errors import describe_error, error_code
+from cost_watcher.settings import SettingsError, validate_ledger
 
 SCHEMA = "cost-watcher/restore-record/v1"
 ROOT = "ledger"

@@ -20,12 +20,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
-from . import actions, policy
-from .actions import EndpointGone, Wait
-from .errors import describe_error, is_not_found
-from .ledger import Ledger, Record
-from .settings import Settings, SettingsError, validate_region
-from .tags import IDLE_SINCE, RECLAIM
+from cost_watcher.errors import describe_error, is_not_found
+from cost_watcher.judge import policy
+from cost_watcher.judge.tags import IDLE_SINCE, RECLAIM
+from cost_watcher.reclaim import actions
+from cost_watcher.reclaim.actions import EndpointGone, Wait
+from cost_watcher.reclaim.ledger import Ledger, Record
+from cost_watcher.settings import Settings, SettingsError, validate_region
 
 WAIT_RESTORE = Wait(delay=30, attempts=60)  # creating an endpoint takes minutes; a person is waiting
 DEFAULT_PREFIX = Settings().tag_prefix

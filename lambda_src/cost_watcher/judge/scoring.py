@@ -12,12 +12,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import signals
-from .cost import ConcurrencyLookup, PriceLookup, fleet, no_concurrency_price, variant_cost
-from .model import Endpoint, EndpointUsage, Finding, Usage, Variant, VariantFinding, Verdict
-from .pricing import HOURS_PER_MONTH, is_accelerated
-from .settings import Settings
-from .tags import parse_tags
+from cost_watcher.judge import signals
+from cost_watcher.judge.cost import ConcurrencyLookup, PriceLookup, fleet, no_concurrency_price, variant_cost
+from cost_watcher.judge.pricing import HOURS_PER_MONTH, is_accelerated
+from cost_watcher.judge.tags import parse_tags
+from cost_watcher.model import Endpoint, EndpointUsage, Finding, Usage, Variant, VariantFinding, Verdict
+from cost_watcher.settings import Settings
 
 QUIET_WEIGHT, STALENESS_WEIGHT = 70, 30
 EXPENSIVE_MONTHLY_USD = 500.0

@@ -17,10 +17,10 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from . import metrics
-from .errors import error_code, is_not_found
-from .metrics import Query
-from .policy import ScaleDownPlan, component_resource_id, endpoint_state, variant_resource_id
+from cost_watcher.errors import error_code, is_not_found
+from cost_watcher.judge.policy import ScaleDownPlan, component_resource_id, endpoint_state, variant_resource_id
+from cost_watcher.scan import metrics
+from cost_watcher.scan.metrics import Query
 
 NAMESPACE = "sagemaker"
 _MISSING = re.compile(r"no (scalable target|scaling polic(y|ies)|scheduled actions?) found", re.IGNORECASE)

@@ -15,8 +15,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .metrics import INSTANCE_NAMESPACE, INVOCATIONS, Query, component_query, endpoint_query, variant_query
-from .model import Endpoint
+from cost_watcher.model import Endpoint
+from cost_watcher.scan.metrics import (
+    INSTANCE_NAMESPACE,
+    INVOCATIONS,
+    Query,
+    component_query,
+    endpoint_query,
+    variant_query,
+)
 
 INVOCATIONS_PROCESSED = "InvocationsProcessed"
 BACKLOG = "ApproximateBacklogSize"

@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from .model import Action, Finding, Report, VariantFinding, Verdict
+from cost_watcher.model import Action, Finding, Report, VariantFinding, Verdict
 
 SCHEMA = "cost-watcher/report/v1"
 

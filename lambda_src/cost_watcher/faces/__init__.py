@@ -1,0 +1,1 @@
+"""The two ways in: the Lambda handler and the command line."""

@@ -1,0 +1,1 @@
+"""Record, then act, then say what happened: actions, ledger, journal, restore."""

@@ -1,0 +1,1 @@
+"""Words for people: the terminal table, the digest, its delivery."""

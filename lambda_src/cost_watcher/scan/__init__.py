@@ -1,0 +1,1 @@
+"""AWS reads: clients, inventory, metrics, prices, the second opinion."""

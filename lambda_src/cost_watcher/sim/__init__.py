@@ -1,0 +1,1 @@
+"""The simulated account (moto) for the demo and the tests. Never shipped to Lambda."""
