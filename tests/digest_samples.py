@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from cost_watcher.model import Action, Endpoint, Finding, RegionError, Report, VariantFinding, Verdict
+from cost_watcher.model import Action, Endpoint, Finding, Outcome, RegionError, Report, VariantFinding, Verdict
 from cost_watcher.settings import Settings
 
 NOW = datetime(2024, 6, 1, 2, 0, tzinfo=UTC)
@@ -37,20 +37,20 @@ def act_report() -> Report:
         finding("legacy-nlp", "us-east-1", Verdict.IDLE, cost=83.95, reclaimable=83.95, score=85, idle_days=9),
         finding("fraud-model-v2", "us-east-1", Verdict.IDLE, cost=1766.08, reclaimable=1766.08, score=100,
                 instance_type="ml.g5.2xlarge", reclaim_tag="delete", idle_since=date(2024, 5, 27),
-                action=Action.DELETE, action_result="done"),
+                action=Action.DELETE, action_result=Outcome.parse("done")),
         finding("churn-xgb", "eu-west-1", Verdict.IDLE, cost=98.55, reclaimable=98.55, score=91, idle_days=23,
                 reclaim_tag="delete", idle_since=date(2024, 6, 1), reclaim_on=date(2024, 6, 4),
-                action=Action.MARK, action_result="done"),
+                action=Action.MARK, action_result=Outcome.parse("done")),
         finding("recsys-ab", "us-east-1", Verdict.UNDERUSED, cost=1204.5, reclaimable=903.38, score=60,
                 idle_days=0.2, instance_type="ml.c5.xlarge", count=4),
         finding("search-embed", "eu-west-1", Verdict.IDLE, cost=530.0, reclaimable=530.0, score=100,
                 reclaim_tag="scale-down", idle_since=date(2024, 5, 20), action=Action.SCALE_DOWN,
-                action_result="skipped: cap of 5 destructive actions per run reached"),
+                action_result=Outcome.parse("skipped: cap of 5 destructive actions per run reached")),
         finding("image-tagger", "eu-west-1", Verdict.IDLE, cost=250.0, reclaimable=250.0, score=95, idle_days=12,
                 reclaim_tag="delete", idle_since=date(2024, 5, 30), reclaim_on=date(2024, 6, 2)),
         finding("busy-api", "us-east-1", Verdict.ACTIVE, cost=300.0, score=3, idle_days=0),
         finding("back-again", "us-east-1", Verdict.ACTIVE, cost=100.0, score=10, idle_days=0,
-                reclaim_tag="delete", action=Action.UNMARK, action_result="done"),
+                reclaim_tag="delete", action=Action.UNMARK, action_result=Outcome.parse("done")),
         finding("old-thing", "eu-west-1", Verdict.UNKNOWN, cost=None,
                 reason="Could not read its usage (ThrottlingException: Rate exceeded); never treated as idle."),
     ]
@@ -67,9 +67,10 @@ def dry_run_report() -> Report:
     findings = [
         finding("fraud-model-v2", "us-east-1", Verdict.IDLE, cost=1766.08, reclaimable=1766.08, score=100,
                 instance_type="ml.g5.2xlarge", reclaim_tag="delete", idle_since=date(2024, 5, 27),
-                action=Action.DELETE, action_result="planned"),
+                action=Action.DELETE, action_result=Outcome.parse("planned")),
         finding("churn-xgb", "eu-west-1", Verdict.IDLE, cost=98.55, reclaimable=98.55, score=91, idle_days=23,
-                reclaim_tag="delete", reclaim_on=date(2024, 6, 4), action=Action.MARK, action_result="planned"),
+                reclaim_tag="delete", reclaim_on=date(2024, 6, 4), action=Action.MARK,
+                action_result=Outcome.planned()),
         finding("legacy-nlp", "us-east-1", Verdict.IDLE, cost=83.95, reclaimable=83.95, score=85, idle_days=9),
         finding("busy-api", "us-east-1", Verdict.ACTIVE, cost=300.0, score=3, idle_days=0),
     ]
@@ -97,7 +98,7 @@ def big_report(count: int = 5000, *, seed: int = 4) -> Report:
             reclaimable=cost, score=rng.randint(70, 100), idle_days=rng.choice([None, 9.0, 15.0]),
             reclaim_tag="delete" if i % 3 == 0 else None,
             reclaim_on=date(2024, 6, 3) if i % 3 == 0 and not deleted else None,
-            action=Action.DELETE if deleted else Action.NONE, action_result="done" if deleted else None,
+            action=Action.DELETE if deleted else Action.NONE, action_result=Outcome.parse("done") if deleted else None,
         ))
     errors = [RegionError(f"region-{i}", "cloudwatch:GetMetricData", "ThrottlingException: " + "slow down " * 30)
               for i in range(40)]

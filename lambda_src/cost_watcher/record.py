@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from cost_watcher.model import Action, Finding, Report, VariantFinding, Verdict
+from cost_watcher.model import Action, Finding, Outcome, Report, VariantFinding, Verdict
 
 SCHEMA = "cost-watcher/report/v1"
 
@@ -27,7 +27,7 @@ def action_state(finding: Finding) -> str:
     """'planned' | 'done' | 'skipped' | 'failed' | 'none': the first word of the result."""
     if not finding.action_result:
         return "none"
-    return finding.action_result.split(":", 1)[0].strip()
+    return str(finding.action_result.kind)
 
 
 def summarize(report: Report) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         reclaimable_usd=data.get("reclaimable_usd", 0.0), price_source=data.get("price_source"),
         reclaim_tag=data.get("reclaim_tag"), idle_since=_date(data.get("idle_since")), advice=data.get("advice"),
         warnings=list(data.get("warnings", [])), action=Action(data.get("action", "none")),
-        action_result=data.get("action_result"), action_reason=data.get("action_reason"),
+        action_result=Outcome.parse(data.get("action_result")), action_reason=data.get("action_reason"),
         reclaim_on=_date(data.get("reclaim_on")), kind=data.get("kind"), aws_opinion=data.get("aws_opinion"),
         aws_finding=data.get("aws_finding"),
     )

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cost_watcher.model import Action, RegionError, Report, Verdict
+from cost_watcher.model import Action, Outcome, RegionError, Report, Verdict
 from cost_watcher.report import digest
 from tests.chatbot_schema import VALIDATOR
 from tests.digest_samples import (
@@ -111,7 +111,8 @@ def test_table_is_sorted_by_reclaimable_dollars(make):
 def test_restore_command_is_given_for_each_reclaimed_endpoint_exactly():
     report = act_report()
     report.findings.append(finding("ranker", "eu-west-1", Verdict.IDLE, cost=40.0, reclaimable=40.0,
-                                   reclaim_tag="scale-down", action=Action.SCALE_DOWN, action_result="done"))
+                                   reclaim_tag="scale-down", action=Action.SCALE_DOWN,
+                                   action_result=Outcome.done()))
     text = digest.build(report, settings()).text
     restore = text.split("\nTO UNDO A RECLAIM\n")[1].split("\n\n")[0].splitlines()
     assert restore == [
@@ -170,7 +171,7 @@ regions = st.sampled_from(["us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-w
 def test_subject_always_fits_sns(items, errors):
     findings = [finding(f"ep{i}", region, verdict, cost=dollars, reclaimable=dollars,
                         action=Action.DELETE if result != "none" else Action.NONE,
-                        action_result=None if result == "none" else result)
+                        action_result=Outcome.parse(None if result == "none" else result))
                 for i, (verdict, region, dollars, result) in enumerate(items)]
     report = Report(generated_at=NOW, lookback_days=7, regions=sorted({r for _, r, _, _ in items}) or ["us-east-1"],
                     dry_run=False, findings=findings,
@@ -251,7 +252,7 @@ def test_severity_is_action_when_something_changed_and_nothing_failed():
     report.errors = []
     report.findings = [f for f in report.findings if f.verdict != Verdict.UNKNOWN]
     assert digest.severity(report) == "action"
-    report.findings[0].action, report.findings[0].action_result = Action.DELETE, "failed: AccessDenied"
+    report.findings[0].action, report.findings[0].action_result = Action.DELETE, Outcome.failed("AccessDenied")
     assert digest.severity(report) == "error"
 
 

@@ -2,8 +2,8 @@
 
     apply(findings, settings, clients, now, report)
 
-fills every finding's `action`, `action_result` ("planned" | "done" | "skipped: why" |
-"failed: why"; None when the action is `none`), `action_reason` and `reclaim_on`, and adds
+fills every finding's `action`, `action_result` (an Outcome: planned | done | skipped: why |
+failed: why; None when the action is `none`), `action_reason` and `reclaim_on`, and adds
 to `report.errors` what went wrong. In a dry run (settings.dry_run) it only plans: no
 call that changes anything is made. It never raises for one endpoint's trouble.
 
@@ -25,7 +25,7 @@ from typing import Any
 from cost_watcher.errors import describe_error, is_not_found
 from cost_watcher.judge import policy, signals
 from cost_watcher.judge.tags import IDLE_SINCE, RECLAIM, parse_tags
-from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, RegionError, Report
+from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, Outcome, RegionError, Report
 from cost_watcher.reclaim import actions
 from cost_watcher.reclaim.actions import EndpointGone, IncompleteRecord, Wait
 from cost_watcher.reclaim.journal import STARTED, Journal
@@ -67,19 +67,19 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
         finding.action_result = None
         if decision.action == Action.NONE:
             if decision.blocked:  # opted in and reclaimable, but a guard says never: the report says which
-                finding.action_result = f"skipped: {decision.blocked}"
+                finding.action_result = Outcome.skipped(decision.blocked)
             continue
         if decision.blocked:
-            finding.action_result = f"skipped: {decision.blocked}"
+            finding.action_result = Outcome.skipped(decision.blocked)
         elif decision.action in DESTRUCTIVE_ACTIONS:
             destructive.append(finding)
         elif settings.dry_run:
-            finding.action_result = "planned"
+            finding.action_result = Outcome.planned()
 
     if settings.dry_run:
         chosen, deferred = policy.apply_cap(destructive, settings.max_actions_per_run)
         for finding in chosen:
-            finding.action_result = "planned"
+            finding.action_result = Outcome.planned()
         _defer(deferred, settings)
         return
 
@@ -107,7 +107,7 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
     for finding in continuing + chosen:
         short = _too_little_time(deadline, clock(), wait)
         if short:
-            finding.action_result = f"skipped: deferred: {short}"
+            finding.action_result = Outcome.skipped(f"deferred: {short}")
             continue
         try:
             journal.begin(finding)
@@ -136,11 +136,11 @@ def _too_little_time(deadline: datetime | None, now: datetime, wait: Wait) -> st
 
 def _defer(findings: list[Finding], settings: Settings) -> None:
     for finding in findings:
-        finding.action_result = f"skipped: {policy.deferred_reason(settings.max_actions_per_run)}"
+        finding.action_result = Outcome.skipped(policy.deferred_reason(settings.max_actions_per_run))
 
 
 def _fail(finding: Finding, report: Report, operation: str, message: str) -> None:
-    finding.action_result = f"failed: {message}"
+    finding.action_result = Outcome.failed(message)
     report.errors.append(RegionError(finding.region, operation, f"{finding.name}: {message}"))
 
 
@@ -195,10 +195,10 @@ def _tag(finding: Finding, settings: Settings, clients: Any, report: Report, tod
         else:
             actions.remove_mark(sagemaker, arn, key)
             finding.idle_since = None
-        finding.action_result = "done"
+        finding.action_result = Outcome.done()
     except Exception as error:  # noqa: BLE001 - one endpoint's trouble never fails the run
         if _gone(error):
-            finding.action_result = "skipped: endpoint no longer exists"
+            finding.action_result = Outcome.skipped("endpoint no longer exists")
             return
         operation, message = _failure(error)
         _fail(finding, report, operation, message)
@@ -228,11 +228,11 @@ def _recheck(candidates: list[Finding], settings: Settings, clients: Any, scan_e
             totals, errors = {}, {f.name: describe_error(error) for f in group}
         for finding in group:
             if finding.name in errors:
-                finding.action_result = f"skipped: re-check could not read its traffic ({errors[finding.name]})"
+                finding.action_result = Outcome.skipped(f"re-check could not read its traffic ({errors[finding.name]})")
                 continue
             objection = policy.recheck_objection(finding, totals.get(finding.name, 0.0), start, end, settings)
             if objection:
-                finding.action_result = f"skipped: {objection}"
+                finding.action_result = Outcome.skipped(objection)
                 _unmark_after_traffic(finding, settings, clients)
             else:
                 ready.append(finding)
@@ -243,7 +243,7 @@ def _unmark_after_traffic(finding: Finding, settings: Settings, clients: Any) ->
     try:
         actions.remove_mark(clients.sagemaker(finding.region), finding.endpoint.arn, settings.tag(IDLE_SINCE))
         finding.idle_since = None
-        finding.action_result += "; mark removed"
+        finding.action_result = finding.action_result.plus("mark removed")
     except Exception as error:  # noqa: BLE001
         finding.warnings.append(f"could not remove the mark: {describe_error(error)}")
 
@@ -275,7 +275,7 @@ def _carry_over(journal: Journal, findings: list[Finding], ready: list[Finding],
             findings.append(finding)
         earlier = finding_from_dict(entry["finding"])
         finding.action, finding.action_reason = Action(entry["action"]), earlier.action_reason
-        finding.action_result = f"done: by an earlier attempt of run {journal.run_id}"
+        finding.action_result = Outcome.done(f"by an earlier attempt of run {journal.run_id}")
         waiting.discard(key)
     return [f for f in ready if (f.region, f.name) in waiting]
 
@@ -314,28 +314,28 @@ def _reclaim(finding: Finding, settings: Settings, clients: Any, ledger: Ledger,
         status = live.get("EndpointStatus")
         if status != "InService":
             waited = f" after waiting {wait.seconds} s" if status in BUSY_STATES else ""
-            finding.action_result = f"skipped: endpoint is {status}{waited}; retried by a later run"
+            finding.action_result = Outcome.skipped(f"endpoint is {status}{waited}; retried by a later run")
             return
         changed = _changed_since_scan(finding, live, sagemaker, settings)
         if changed:
-            finding.action_result = f"skipped: {changed}; judged afresh by a later run"
+            finding.action_result = Outcome.skipped(f"{changed}; judged afresh by a later run")
             return
         untagged = _untagged_component(finding, live, sagemaker, settings)
         if untagged:
-            finding.action_result = f"skipped: {untagged}"
+            finding.action_result = Outcome.skipped(untagged)
             return
         act = _delete if finding.action == Action.DELETE else _scale_down
         finding.action_result = act(finding, settings.tag_prefix, sagemaker, autoscaling, ledger, live, wait,
                                     clock, step)
     except EndpointGone:
-        finding.action_result = "skipped: endpoint no longer exists"
+        finding.action_result = Outcome.skipped("endpoint no longer exists")
     except IncompleteRecord as error:
-        finding.action_result = f"skipped: {error}"
+        finding.action_result = Outcome.skipped(error)
         finding.warnings.append(f"not reclaimed: {error}")
     except LedgerError as error:
         _fail(finding, report, "ledger", f"{error}; not reclaimed (no record, no {finding.action})")
     except TimeoutError as error:
-        finding.action_result = f"skipped: {error}"
+        finding.action_result = Outcome.skipped(error)
     except Exception as error:  # noqa: BLE001 - one endpoint's trouble never fails the run
         operation, message = _failure(error, step[0])
         _fail(finding, report, operation, message)
@@ -396,7 +396,7 @@ def _delete(finding: Finding, prefix: str, sagemaker: Any, autoscaling: Any, led
     step[0] = "sagemaker:DeleteEndpoint"
     actions.delete_endpoint(sagemaker, finding.name)
     finding.action_reason = f"{finding.action_reason}; restore record {ledger.where(record)}"
-    return "done"
+    return Outcome.done()
 
 
 def _scale_down(finding: Finding, prefix: str, sagemaker: Any, autoscaling: Any, ledger: Ledger,
@@ -412,13 +412,13 @@ def _scale_down(finding: Finding, prefix: str, sagemaker: Any, autoscaling: Any,
     step[0] = "ledger"
     record = _record(ledger, finding, "scale-down", live, build, clock)
     if record is None:
-        return "skipped: nothing above its minimum"
+        return Outcome.skipped("nothing above its minimum")
     plan = policy.ScaleDownPlan.from_dict(record.doc["scale_down"])
     step[0] = "scale-down"
     done = actions.scale_down(sagemaker, autoscaling, finding.name, plan, live)
     finding.action_reason = (f"{finding.action_reason}: {'; '.join(done) or plan.describe()}; "
                              f"restore record {ledger.where(record)}")
-    return "done"
+    return Outcome.done()
 
 
 def _snapshot(sagemaker: Any, autoscaling: Any, live: dict[str, Any], finding: Finding,

@@ -56,8 +56,7 @@ result_kind = action_state  # 'none' | 'planned' | 'done' | 'skipped' | 'failed'
 
 
 def result_why(finding: Finding) -> str:
-    parts = (finding.action_result or "").split(":", 1)
-    return parts[1].strip() if len(parts) == 2 else ""
+    return finding.action_result.why if finding.action_result else ""
 
 
 def needs_attention(finding: Finding) -> bool:
