@@ -11,8 +11,8 @@ import time
 import boto3
 from botocore.config import Config
 
-from cost_watcher.judge.pricing import PriceBook
 from cost_watcher.scan.clients import Clients
+from cost_watcher.scan.prices import PriceBook
 
 
 def test_under_moto_one_failed_call_then_table_prices(aws):

@@ -7,8 +7,8 @@ import math
 import pytest
 from botocore.exceptions import ClientError
 
+from cost_watcher.judge.signals import INSTANCE_NAMESPACE
 from cost_watcher.model import Verdict
-from cost_watcher.scan.metrics import INSTANCE_NAMESPACE
 from cost_watcher.sim.account import EndpointSpec, VariantSpec, build_account, burst_at, busy
 
 VARIANT_DIMENSIONS = {"EndpointName", "VariantName"}

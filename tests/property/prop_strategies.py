@@ -164,7 +164,7 @@ def busy_usage() -> st.SearchStrategy[Usage]:
 
 
 def queue_usage(busy: bool) -> st.SearchStrategy[Usage]:
-    """The async queue as engine._usage condenses it: no invocations, hours with requests waiting."""
+    """The async queue as scan.region._usage condenses it: no invocations, hours with requests waiting."""
     if not busy:
         return silent_usage()
     return st.builds(lambda hours, last: Usage(active_hours=hours, last_invocation=NOW - timedelta(hours=last)),

@@ -29,9 +29,9 @@ from prop_strategies import (
 )
 from test_prop_reclaim import DESTRUCTIVE_CALLS, FakeAWS, series_key
 
-from cost_watcher import engine
 from cost_watcher.judge import policy, signals
 from cost_watcher.judge.scoring import judge
+from cost_watcher.judge.signals import INVOCATIONS
 from cost_watcher.model import (
     DESTRUCTIVE_ACTIONS,
     Action,
@@ -46,7 +46,8 @@ from cost_watcher.model import (
 )
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.reclaim.actions import Wait
-from cost_watcher.scan.metrics import INVOCATIONS, Query
+from cost_watcher.scan import region, series
+from cost_watcher.scan.metrics import Query
 from cost_watcher.settings import Settings
 
 QUICK = settings(max_examples=200, deadline=None, derandomize=True,
@@ -118,14 +119,14 @@ def test_with_underused_scale_down_on_work_is_at_most_scaled_down(case, config):
 # --- (c) the re-check reads the series the verdict read -------------------------------------
 
 def _shape(query: Query) -> tuple:
-    return query.namespace, query.metric, frozenset(dict(query.dimensions)), signals.role_of(query), query.stat
+    return query.namespace, query.metric, frozenset(dict(query.dimensions)), series.role_of(query), query.stat
 
 
 @QUICK
 @given(case=kind_cases(), period=st.integers(1, 3 * 24 * 60).map(lambda minutes: minutes * 60))
 def test_recheck_reads_the_same_signal_as_the_verdict(case, period):
     endpoint = case.endpoint
-    rechecked = signals.work_queries(endpoint, period)
+    rechecked = series.work_queries(endpoint, period)
     assert rechecked and all(q.period == period for q in rechecked)
     for query in rechecked:  # exactly AWS's dimensions, with this endpoint's names as values
         dims = dict(query.dimensions)
@@ -133,19 +134,19 @@ def test_recheck_reads_the_same_signal_as_the_verdict(case, period):
             assert dims["InferenceComponentName"] in {c.name for c in endpoint.components}
         else:
             assert dims["EndpointName"] == endpoint.name
-    verdict_read = {_shape(q) for q in engine._detail_queries(endpoint, set())
-                    if signals.role_of(q)[0] in ("work", "queue")}
+    verdict_read = {_shape(q) for q in region._detail_queries(endpoint, set())
+                    if series.role_of(q)[0] in ("work", "queue")}
     assert {_shape(q) for q in rechecked} == verdict_read
 
-    series = {(q.metric, frozenset(dict(q.dimensions)), signals.role_of(q)[1]) for q in rechecked}
+    read = {(q.metric, frozenset(dict(q.dimensions)), series.role_of(q)[1]) for q in rechecked}
     if endpoint.asynchronous and not endpoint.components:
         assert signals.kind_of(endpoint) == signals.ASYNC
-        assert series == {(signals.INVOCATIONS_PROCESSED, VARIANT_DIMS, f"variant:{v.name}") for v in endpoint.variants
+        assert read == {(signals.INVOCATIONS_PROCESSED, VARIANT_DIMS, f"variant:{v.name}") for v in endpoint.variants
                           } | {(signals.BACKLOG, ENDPOINT_DIMS, "endpoint")}
         assert INVOCATIONS not in {q.metric for q in rechecked}
         assert {q.stat for q in rechecked if q.metric == signals.BACKLOG} == {"Maximum"}
     else:
-        assert series == {(INVOCATIONS, VARIANT_DIMS, f"variant:{v.name}") for v in endpoint.variants} | {
+        assert read == {(INVOCATIONS, VARIANT_DIMS, f"variant:{v.name}") for v in endpoint.variants} | {
             (INVOCATIONS, COMPONENT_DIMS, f"component:{c.name}") for c in endpoint.components}
         assert {q.stat for q in rechecked} == {"Sum"}
 

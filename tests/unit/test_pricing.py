@@ -12,14 +12,9 @@ import pytest
 from botocore.stub import Stubber
 
 from cost_watcher.judge import pricing
-from cost_watcher.judge.pricing import (
-    HOURS_PER_MONTH,
-    PriceBook,
-    hosting_price_from_products,
-    is_accelerated,
-    monthly_cost,
-)
+from cost_watcher.judge.pricing import HOURS_PER_MONTH, is_accelerated, monthly_cost
 from cost_watcher.scan.clients import Clients
+from cost_watcher.scan.prices import PriceBook, hosting_price_from_products
 
 FAMILIES = ("t2", "t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "g4dn", "g5", "g6", "g6e",
             "p3", "p4d", "p5", "inf1", "inf2", "trn1")

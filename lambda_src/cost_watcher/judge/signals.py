@@ -2,8 +2,9 @@
 
 An endpoint is judged only by the metrics AWS really publishes for its kind (the page of the
 SageMaker developer guide is named in each row). CloudWatch matches the exact dimension
-set, so every query here names exactly the dimensions AWS publishes with. The same queries
-serve the verdict and the re-check right before acting, so both always read one signal.
+set, so every query here names exactly the dimensions AWS publishes with. The series each row
+names are built in scan/series.py, for the verdict and the re-check right before acting
+alike, so both always read one signal.
 
 A configuration feature that this table does not cover makes the endpoint `unknown`
 (`unsupported_features` names it): never idle because we were not looking.
@@ -11,20 +12,15 @@ A configuration feature that this table does not cover makes the endpoint `unkno
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cost_watcher.model import Endpoint
-from cost_watcher.scan.metrics import (
-    INSTANCE_NAMESPACE,
-    INVOCATIONS,
-    Query,
-    component_query,
-    endpoint_query,
-    variant_query,
-)
 
+INVOCATIONS_NAMESPACE = "AWS/SageMaker"
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+INVOCATIONS = "Invocations"
 INVOCATIONS_PROCESSED = "InvocationsProcessed"
 BACKLOG = "ApproximateBacklogSize"
 UTILIZATION_METRICS = ("CPUUtilization", "GPUUtilization")
@@ -130,39 +126,3 @@ def unsupported_features(config: Mapping[str, Any]) -> list[str]:
                 elif name not in KNOWN_VARIANT_FIELDS:
                     found.append(f"variant field {name} on {spec.get('VariantName')}")
     return found
-
-
-def work_queries(endpoint: Endpoint, period: int, extra_variants: Iterable[str] = ()) -> list[Query]:
-    """The series that say whether this endpoint worked, with exactly AWS's dimensions.
-
-    `extra_variants` are variants CloudWatch still has series for but the config no longer
-    lists (replaced by UpdateEndpoint): their work in the window is this endpoint's work.
-    Work metrics are read as Sum; the async queue as Maximum (any waiting request is work).
-    """
-    signal = signal_of(endpoint)
-    names = list(dict.fromkeys([v.name for v in endpoint.variants] + list(extra_variants)))
-    queries = [variant_query(signal.work_metric, endpoint.name, name, "Sum", period) for name in names]
-    queries += [component_query(c.name, "Sum", period) for c in endpoint.components]
-    if signal.queue_metric:
-        queries.append(endpoint_query(signal.queue_metric, endpoint.name, "Maximum", period))
-    return queries
-
-
-def utilization_query(metric: str, endpoint: str, variant: str, period: int) -> Query:
-    return variant_query(metric, endpoint, variant, "Maximum", period, namespace=INSTANCE_NAMESPACE)
-
-
-def role_of(query: Query) -> tuple[str, str]:
-    """(what the series measures, whose it is): ('work'|'queue'|'utilization', 'variant:X'|'component:X'|'endpoint')."""
-    dims = dict(query.dimensions)
-    if "InferenceComponentName" in dims:
-        owner = f"component:{dims['InferenceComponentName']}"
-    elif "VariantName" in dims:
-        owner = f"variant:{dims['VariantName']}"
-    else:
-        owner = "endpoint"
-    if query.metric in UTILIZATION_METRICS:
-        return "utilization", owner
-    if query.metric == BACKLOG:
-        return "queue", owner
-    return "work", owner

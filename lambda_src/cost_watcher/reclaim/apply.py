@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cost_watcher.errors import describe_error, is_not_found
-from cost_watcher.judge import policy, signals
+from cost_watcher.judge import policy
 from cost_watcher.judge.tags import IDLE_SINCE, RECLAIM, parse_tags
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, Outcome, RegionError, Report
 from cost_watcher.reclaim import actions
@@ -31,7 +31,7 @@ from cost_watcher.reclaim.actions import EndpointGone, IncompleteRecord, Wait
 from cost_watcher.reclaim.journal import STARTED, Journal
 from cost_watcher.reclaim.ledger import Ledger, LedgerError, Record, open_ledger
 from cost_watcher.record import finding_from_dict
-from cost_watcher.scan import inventory
+from cost_watcher.scan import inventory, series
 from cost_watcher.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -221,7 +221,7 @@ def _recheck(candidates: list[Finding], settings: Settings, clients: Any, scan_e
         by_region.setdefault(finding.region, []).append(finding)
     for region, group in by_region.items():
         # the same signal the verdict read: an async endpoint's processed work and queue, the others' invocations
-        queries = {f.name: signals.work_queries(f.endpoint, period) if f.endpoint else [] for f in group}
+        queries = {f.name: series.work_queries(f.endpoint, period) if f.endpoint else [] for f in group}
         try:
             totals, errors = actions.recent_invocations(clients.cloudwatch(region), queries, start, end)
         except Exception as error:  # noqa: BLE001

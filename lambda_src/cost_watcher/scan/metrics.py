@@ -14,17 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from cost_watcher.errors import describe_error
+from cost_watcher.judge.signals import INVOCATIONS, INVOCATIONS_NAMESPACE
 from cost_watcher.model import Usage
 
-INVOCATIONS_NAMESPACE = "AWS/SageMaker"
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
-INVOCATIONS = "Invocations"
 MAX_QUERIES_PER_CALL = 500
 MAX_DATAPOINTS_PER_CALL = 100_800
 
-
-class MetricsError(Exception):
-    """CloudWatch did not give a complete answer for some queries; their series are unknown."""
 
 
 @dataclass(frozen=True)
