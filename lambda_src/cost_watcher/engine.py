@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from cost_watcher.judge.window import Window
 from cost_watcher.model import Report
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.report import notify
@@ -45,8 +46,9 @@ def run(
     prices = PriceBook(clients.pricing if settings.pricing == "auto" else None, source=settings.pricing)
     report = Report(generated_at=now, lookback_days=settings.lookback_days, regions=regions, dry_run=settings.dry_run)
     budget = Budget(deadline - timedelta(seconds=reclaim.DIGEST_SECONDS) if deadline else None)
+    window = Window.of(settings, now)  # built once: every region is judged over the same hours
     with ThreadPoolExecutor(max_workers=min(len(regions), 4)) as pool:
-        scans = list(pool.map(lambda region: scan_region(region, settings, clients, now, prices, progress, budget),
+        scans = list(pool.map(lambda region: scan_region(region, settings, clients, window, prices, progress, budget),
                               regions))
     for scan in scans:
         report.findings.extend(scan.findings)

@@ -32,6 +32,7 @@ from test_prop_reclaim import DESTRUCTIVE_CALLS, FakeAWS, series_key
 from cost_watcher.judge import policy, signals
 from cost_watcher.judge.scoring import judge
 from cost_watcher.judge.signals import INVOCATIONS
+from cost_watcher.judge.window import Window
 from cost_watcher.model import (
     DESTRUCTIVE_ACTIONS,
     Action,
@@ -65,7 +66,7 @@ acting = st.builds(lambda config, grace, ledger: config.replace(dry_run=False, g
 
 
 def _judge(case: KindCase, config: Settings) -> Finding:
-    return judge(case.endpoint, case.usage, config, NOW, price, concurrency_price)
+    return judge(case.endpoint, case.usage, config, Window.of(config, NOW), price, concurrency_price)
 
 
 def _judged(endpoint: Endpoint, config: Settings) -> bool:
@@ -271,7 +272,7 @@ def test_work_of_a_component_on_a_variant_the_config_does_not_list_is_still_work
                         variants=[Variant("AllTraffic", "ml.g5.xlarge", 1, 1)],
                         components=[Component("ic-ep-ic0", "ic-ep", "previous-variant", copy_count=1)])
     usage = EndpointUsage({"AllTraffic": Usage()}, {"ic-ep-ic0": Usage(400, 5, 120, NOW - timedelta(days=1))})
-    finding = judge(endpoint, usage, Settings(regions=REGIONS), NOW, price)
+    finding = judge(endpoint, usage, Settings(regions=REGIONS), Window.of(Settings(regions=REGIONS), NOW), price)
     assert finding.verdict not in NOT_SPENDING_TRAFFIC, finding.reason
 
 

@@ -11,6 +11,7 @@ from prop_strategies import NOW, endpoints, price, settings_values, usages
 
 from cost_watcher.judge import policy
 from cost_watcher.judge.scoring import judge
+from cost_watcher.judge.window import Window
 from cost_watcher.model import Action, Endpoint, EndpointUsage, Usage, Variant, Verdict
 from cost_watcher.settings import Settings
 
@@ -46,7 +47,7 @@ def judged_with_traffic(draw: st.DrawFn, *, old_variants: bool = False):
 @given(judged_with_traffic())
 def test_any_invocation_in_the_window_is_never_idle(case):
     endpoint, usage, config = case
-    finding = judge(endpoint, usage, config, NOW, price)
+    finding = judge(endpoint, usage, config, Window.of(config, NOW), price)
     assert finding.verdict not in NOT_SPENDING_TRAFFIC, (finding.verdict, finding.reason)
     assert finding.invocations > 0
 
@@ -55,7 +56,7 @@ def test_any_invocation_in_the_window_is_never_idle(case):
 @given(judged_with_traffic(old_variants=True))
 def test_traffic_on_a_replaced_variant_is_still_traffic(case):
     endpoint, usage, config = case
-    finding = judge(endpoint, usage, config, NOW, price)
+    finding = judge(endpoint, usage, config, Window.of(config, NOW), price)
     assert finding.verdict not in NOT_SPENDING_TRAFFIC, (finding.verdict, finding.reason)
 
 
@@ -66,7 +67,8 @@ def test_replaced_variant_example():
                         variants=[Variant("green", "ml.m5.large", 1)])
     three_days_ago = NOW - timedelta(days=3)
     usage = EndpointUsage(variants={"blue": Usage(400, 5, 120, three_days_ago), "green": Usage()})
-    finding = judge(endpoint, usage, Settings(regions=("us-east-1",)), NOW, price)
+    config = Settings(regions=("us-east-1",))
+    finding = judge(endpoint, usage, config, Window.of(config, NOW), price)
     assert finding.verdict != Verdict.IDLE, finding.reason
     assert finding.last_invocation == three_days_ago
 
@@ -76,7 +78,7 @@ def test_replaced_variant_example():
        errors_in_region=st.booleans(), usage_missing=st.booleans())
 def test_unreadable_usage_is_unknown_and_never_acted_on(endpoint, config, error, errors_in_region, usage_missing):
     usage = None if usage_missing else EndpointUsage(error=error)
-    finding = judge(endpoint, usage, config, NOW, price)
+    finding = judge(endpoint, usage, config, Window.of(config, NOW), price)
     assert finding.verdict in (Verdict.UNKNOWN, Verdict.NOT_IN_SERVICE, Verdict.TOO_NEW)
     assert finding.reclaimable_usd == 0
     if finding.verdict == Verdict.UNKNOWN:

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cost_watcher.judge.scoring import Window, judge, last_used_text, right_size, score
+from cost_watcher.judge.scoring import judge
+from cost_watcher.judge.underused import right_size
+from cost_watcher.judge.window import Window, last_used_text, score
 from cost_watcher.model import Component, Endpoint, EndpointUsage, ScalingTarget, Usage, Variant, Verdict
 from cost_watcher.settings import Settings
 
@@ -45,6 +47,7 @@ def busy(invocations: float = 10_000, hours: int = 168, last_hours_ago: int = 1)
 
 
 WINDOW = Window(NOW, 7, 30)
+AT_NOW = Window.of(SETTINGS, NOW)
 
 
 def test_never_invoked_scores_100_and_always_busy_scores_0():
@@ -67,7 +70,8 @@ def test_last_used_text():
 
 
 def test_idle_endpoint_reclaims_its_whole_monthly_cost():
-    finding = judge(endpoint(Variant("AllTraffic", "ml.m5.large", 2)), usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
+    two = endpoint(Variant("AllTraffic", "ml.m5.large", 2))
+    finding = judge(two, usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.IDLE
     assert finding.monthly_cost_usd == pytest.approx(0.115 * 2 * 730)
     assert finding.reclaimable_usd == finding.monthly_cost_usd
@@ -76,13 +80,13 @@ def test_idle_endpoint_reclaims_its_whole_monthly_cost():
 
 def test_any_invocation_means_not_idle():
     one_call = Usage(invocations=1, active_hours=1, peak_hourly=1, last_invocation=NOW - timedelta(days=2))
-    finding = judge(endpoint(), usage(AllTraffic=one_call), SETTINGS, NOW, prices)
+    finding = judge(endpoint(), usage(AllTraffic=one_call), SETTINGS, AT_NOW, prices)
     assert finding.verdict != Verdict.IDLE
 
 
 @pytest.mark.parametrize("status", ["Creating", "Failed", "Deleting", "OutOfService"])
 def test_a_status_that_serves_nothing_is_not_judged_and_costs_nothing(status):
-    finding = judge(endpoint(status=status), usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
+    finding = judge(endpoint(status=status), usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.NOT_IN_SERVICE and finding.score == 0 and finding.reclaimable_usd == 0
     assert finding.monthly_cost_usd == 0
 
@@ -90,21 +94,21 @@ def test_a_status_that_serves_nothing_is_not_judged_and_costs_nothing(status):
 @pytest.mark.parametrize("status", ["UpdateRollbackFailed", "SystemUpdating", "Updating", "RollingBack"])
 def test_a_status_in_which_aws_serves_and_bills_is_priced_and_judged_by_traffic(status):
     # API_DescribeEndpoint: UpdateRollbackFailed is "in service with a mix of the old and new configurations"
-    finding = judge(endpoint(status=status), usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
+    finding = judge(endpoint(status=status), usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.IDLE and finding.monthly_cost_usd == pytest.approx(0.115 * 730)
-    busy_one = judge(endpoint(status=status), usage(AllTraffic=busy()), SETTINGS, NOW, prices)
+    busy_one = judge(endpoint(status=status), usage(AllTraffic=busy()), SETTINGS, AT_NOW, prices)
     assert busy_one.verdict == Verdict.ACTIVE
 
 
 def test_younger_than_the_window_is_too_new():
-    finding = judge(endpoint(age_days=6), usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
+    finding = judge(endpoint(age_days=6), usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.TOO_NEW
-    assert judge(endpoint(age_days=7), usage(AllTraffic=Usage()), SETTINGS, NOW, prices).verdict == Verdict.IDLE
+    assert judge(endpoint(age_days=7), usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices).verdict == Verdict.IDLE
 
 
 @pytest.mark.parametrize("unread", [None, EndpointUsage(error="GetMetricData failed: Throttling")])
 def test_unreadable_metrics_are_unknown_never_idle(unread):
-    finding = judge(endpoint(), unread, SETTINGS, NOW, prices)
+    finding = judge(endpoint(), unread, SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.UNKNOWN
     assert finding.reclaimable_usd == 0
     assert "never treated as idle" in finding.reason
@@ -112,10 +116,10 @@ def test_unreadable_metrics_are_unknown_never_idle(unread):
 
 def test_serverless_or_zero_instances_is_idle_but_free():
     serverless = endpoint(Variant("AllTraffic", None, None, serverless=True))
-    finding = judge(serverless, usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
+    finding = judge(serverless, usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.NO_IDLE_COST and finding.monthly_cost_usd == 0
     at_zero = endpoint(Variant("AllTraffic", "ml.g4dn.xlarge", 0))
-    assert judge(at_zero, usage(AllTraffic=Usage()), SETTINGS, NOW, prices).verdict == Verdict.NO_IDLE_COST
+    assert judge(at_zero, usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices).verdict == Verdict.NO_IDLE_COST
 
 
 def test_endpoint_idle_only_when_all_inference_components_are_idle():
@@ -124,15 +128,16 @@ def test_endpoint_idle_only_when_all_inference_components_are_idle():
         components=[Component("ic-a", "ep", "AllTraffic"), Component("ic-b", "ep", "AllTraffic")],
     )
     quiet = EndpointUsage(variants={"AllTraffic": Usage()}, components={"ic-a": Usage(), "ic-b": Usage()})
-    assert judge(ep, quiet, SETTINGS, NOW, prices).verdict == Verdict.IDLE
+    assert judge(ep, quiet, SETTINGS, AT_NOW, prices).verdict == Verdict.IDLE
     one_busy = EndpointUsage(variants={"AllTraffic": Usage()}, components={"ic-a": Usage(), "ic-b": busy()})
-    finding = judge(ep, one_busy, SETTINGS, NOW, prices)
+    finding = judge(ep, one_busy, SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.ACTIVE
     assert finding.variants[0].verdict == Verdict.ACTIVE, "a variant is as busy as the components it hosts"
 
 
 def test_unpriced_instance_type_is_reported_not_guessed():
-    finding = judge(endpoint(Variant("AllTraffic", "ml.x99.mega", 1)), usage(AllTraffic=Usage()), SETTINGS, NOW, prices)
+    odd = endpoint(Variant("AllTraffic", "ml.x99.mega", 1))
+    finding = judge(odd, usage(AllTraffic=Usage()), SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.IDLE
     assert finding.monthly_cost_usd is None and finding.reclaimable_usd == 0
     assert any("no price known" in w for w in finding.warnings)
@@ -158,7 +163,7 @@ def test_capacity_formula_never_goes_below_one_or_the_managed_minimum():
 def test_low_utilisation_on_several_instances_is_underused_with_right_size_advice():
     many = Variant("AllTraffic", "ml.m5.large", 4)
     light = Usage(invocations=7 * 60, active_hours=100, peak_hourly=20, last_invocation=NOW, max_utilization_pct=6.0)
-    finding = judge(endpoint(many), usage(AllTraffic=light), SETTINGS, NOW, prices)
+    finding = judge(endpoint(many), usage(AllTraffic=light), SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.UNDERUSED
     assert "from 4 to 1 instance" in finding.advice
     assert finding.reclaimable_usd == pytest.approx(0.115 * 3 * 730, abs=0.05)
@@ -166,15 +171,15 @@ def test_low_utilisation_on_several_instances_is_underused_with_right_size_advic
 
 def test_cheap_single_instance_with_little_traffic_is_just_active():
     trickle = Usage(invocations=70, active_hours=20, peak_hourly=5, last_invocation=NOW)
-    assert judge(endpoint(), usage(AllTraffic=trickle), SETTINGS, NOW, prices).verdict == Verdict.ACTIVE
+    assert judge(endpoint(), usage(AllTraffic=trickle), SETTINGS, AT_NOW, prices).verdict == Verdict.ACTIVE
 
 
 def test_threshold_is_a_setting():
     trickle = Usage(invocations=7 * 30, active_hours=20, peak_hourly=5, last_invocation=NOW)
     gpu = endpoint(Variant("AllTraffic", "ml.g4dn.xlarge", 1))
-    assert judge(gpu, usage(AllTraffic=trickle), SETTINGS, NOW, prices).verdict == Verdict.UNDERUSED
+    assert judge(gpu, usage(AllTraffic=trickle), SETTINGS, AT_NOW, prices).verdict == Verdict.UNDERUSED
     stricter = SETTINGS.replace(underused_max_daily_invocations=10)
-    assert judge(gpu, usage(AllTraffic=trickle), stricter, NOW, prices).verdict == Verdict.ACTIVE
+    assert judge(gpu, usage(AllTraffic=trickle), stricter, Window.of(stricter, NOW), prices).verdict == Verdict.ACTIVE
 
 
 def test_an_async_endpoint_with_requests_waiting_but_none_processed_is_active_never_underused():
@@ -182,6 +187,6 @@ def test_an_async_endpoint_with_requests_waiting_but_none_processed_is_active_ne
     gpu = endpoint(Variant("AllTraffic", "ml.g4dn.xlarge", 2), asynchronous=True)
     waiting = EndpointUsage(variants={"AllTraffic": Usage()},
                             queue=Usage(active_hours=3, last_invocation=NOW - timedelta(hours=2)))
-    finding = judge(gpu, waiting, SETTINGS, NOW, prices)
+    finding = judge(gpu, waiting, SETTINGS, AT_NOW, prices)
     assert finding.verdict == Verdict.ACTIVE and finding.reclaimable_usd == 0
     assert "waited in its queue in 3 hour(s)" in finding.reason

@@ -20,6 +20,7 @@ from typing import Any
 
 from cost_watcher.judge import signals
 from cost_watcher.judge.tags import IDLE_SINCE, RECLAIM
+from cost_watcher.judge.window import too_new
 from cost_watcher.model import Action, Endpoint, Finding, Verdict
 from cost_watcher.settings import Settings
 
@@ -75,7 +76,7 @@ def decide(finding: Finding, settings: Settings, now: datetime, *, region_has_er
             why = f"status is {endpoint.status}: it serves and bills, but only InService endpoints are acted on"
             return Decision(Action.NONE, why, blocked=why)
         return Decision(Action.NONE, f"status is {endpoint.status}: only InService endpoints are acted on")
-    if now - endpoint.created < timedelta(days=settings.lookback_days):
+    if too_new(endpoint.created, now, settings.lookback_days):
         return Decision(Action.NONE, f"younger than the {settings.lookback_days}-day window: never acted on")
 
     region_guard = "its region's scan had errors: nothing there is acted on" if region_has_errors else None

@@ -19,9 +19,10 @@ from typing import Any
 from cost_watcher.errors import describe_error, is_not_found
 from cost_watcher.judge import signals
 from cost_watcher.judge.pricing import is_accelerated
-from cost_watcher.judge.scoring import Window, judge
+from cost_watcher.judge.scoring import judge
 from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE
 from cost_watcher.judge.tags import parse_tags
+from cost_watcher.judge.window import Window
 from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError
 from cost_watcher.scan import inventory, metrics, opinion, series
 from cost_watcher.scan.clients import Clients
@@ -62,14 +63,14 @@ def scan_region(
     region: str,
     settings: Settings,
     clients: Clients,
-    now: datetime,
+    window: Window,
     prices: PriceBook,
     progress: Progress | None = None,
     budget: Budget = Budget(),
 ) -> RegionScan:
     scan = RegionScan(region)
     try:
-        _scan(scan, settings, clients, now, prices, progress or (lambda _: None), budget)
+        _scan(scan, settings, clients, window, prices, progress or (lambda _: None), budget)
     except TimeLimit as error:
         scan.findings = []
         scan.errors.append(RegionError(region, "time limit", str(error)))
@@ -80,12 +81,12 @@ def scan_region(
 
 
 def _scan(
-    scan: RegionScan, settings: Settings, clients: Clients, now: datetime, prices: PriceBook, progress: Progress,
+    scan: RegionScan, settings: Settings, clients: Clients, window: Window, prices: PriceBook, progress: Progress,
     budget: Budget,
 ) -> None:
     region = scan.region
     sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
-    window = Window.of(settings, now)
+    now = window.now
     endpoints = inventory.list_endpoints(sagemaker, region)
     progress(f"{region}: {len(endpoints)} endpoints listed")
     if not endpoints:
@@ -93,7 +94,7 @@ def _scan(
     budget.check("listing inference components")
     _attach_components(scan, sagemaker, endpoints)
     judged = [
-        e for e in endpoints if signals.serves(e.status) and now - e.created >= timedelta(days=settings.lookback_days)
+        e for e in endpoints if signals.serves(e.status) and not window.too_new(e.created)
     ]
 
     budget.check("listing metric series")
@@ -142,7 +143,7 @@ def _scan(
             scan.ignored += 1
             continue
         scan.findings.append(
-            judge(endpoint, usage, settings, window.now, prices.hourly, prices.provisioned_concurrency))
+            judge(endpoint, usage, settings, window, prices.hourly, prices.provisioned_concurrency))
     budget.check("reading Compute Optimizer's idle recommendations")
     opinion.attach(scan.findings, opinion.read_idle_recommendations(clients.compute_optimizer(region)))
     progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")
