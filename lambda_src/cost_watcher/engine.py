@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from cost_watcher.errors import SettingsError
 from cost_watcher.judge.window import Window
 from cost_watcher.model import Report
 from cost_watcher.reclaim import apply as reclaim
@@ -16,7 +17,7 @@ from cost_watcher.report import notify
 from cost_watcher.scan.clients import Clients
 from cost_watcher.scan.prices import PriceBook
 from cost_watcher.scan.region import Budget, Progress, scan_region
-from cost_watcher.settings import Settings, SettingsError
+from cost_watcher.settings import Settings
 
 
 def run(

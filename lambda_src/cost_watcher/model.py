@@ -85,6 +85,17 @@ class Outcome(str):
 # --- inventory ----------------------------------------------------------------------------
 
 
+def variant_resource_id(endpoint_name: str, variant_name: str) -> str:
+    """How Application Auto Scaling names a variant's scalable target."""
+    return f"endpoint/{endpoint_name}/variant/{variant_name}"
+
+
+def component_resource_id(component_name: str) -> str:
+    """How Application Auto Scaling names an inference component's scalable target."""
+    return f"inference-component/{component_name}"
+
+
+
 @dataclass
 class Variant:
     name: str

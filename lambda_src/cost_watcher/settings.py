@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cost_watcher.errors import SettingsError
+
 NOTIFY_MODES = ("always", "findings", "actions", "never")
 MODES = ("report", "act")
 PRICING_SOURCES = ("auto", "table")
@@ -22,8 +24,30 @@ TAG_PREFIX_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,64}$")
 ENV_PREFIX = "COST_WATCHER_"
 
 
-class SettingsError(ValueError):
-    """A setting has a value we do not accept; the message names key, value and what is accepted."""
+
+@dataclass(frozen=True)
+class TagKeys:
+    """Every tag key of the tag contract, built in one place from the configured prefix."""
+
+    prefix: str
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    @property
+    def reclaim(self) -> str:
+        """The owner's opt-in: reclaim=delete | scale-down."""
+        return self.key("reclaim")
+
+    @property
+    def ignore(self) -> str:
+        """The owner's opt-out from reports: ignore=true."""
+        return self.key("ignore")
+
+    @property
+    def idle_since(self) -> str:
+        """Our grace-period mark: idle-since=YYYY-MM-DD."""
+        return self.key("idle-since")
 
 
 @dataclass(frozen=True)
@@ -50,9 +74,13 @@ class Settings:
     def mode(self) -> str:
         return "report" if self.dry_run else "act"
 
+    @property
+    def tags(self) -> TagKeys:
+        return TagKeys(self.tag_prefix)
+
     def tag(self, name: str) -> str:
         """Full tag key for one of our tags, e.g. tag('reclaim') -> 'cost-watcher:reclaim'."""
-        return f"{self.tag_prefix}{name}"
+        return TagKeys(self.tag_prefix).key(name)
 
     def replace(self, **changes: Any) -> Settings:
         return validate(dataclasses.replace(self, **changes))

@@ -12,10 +12,10 @@ from botocore.stub import ANY, Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
+from cost_watcher.errors import SettingsError
 from cost_watcher.model import RegionError, Report, Verdict
 from cost_watcher.report import digest, notify
 from cost_watcher.scan.clients import Clients
-from cost_watcher.settings import SettingsError
 from tests.chatbot_schema import VALIDATOR
 from tests.digest_samples import NOW, act_report, big_report, dry_run_report, finding, quiet_report, settings
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cost_watcher.settings import Settings, SettingsError
+from cost_watcher.errors import SettingsError
+from cost_watcher.settings import Settings
 from infra.settings import CONTEXT_KEYS, DeploySettings, load, parse_schedule
 from tests.infra.synthesis import cdk_context
 

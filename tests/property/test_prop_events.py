@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cost_watcher.faces.handler import OVERRIDABLE, EventError, settings_for
-from cost_watcher.settings import SETTING_KEYS, Settings, SettingsError, from_environment, validate
+from cost_watcher.errors import EventError, SettingsError
+from cost_watcher.faces.handler import OVERRIDABLE, settings_for
+from cost_watcher.settings import SETTING_KEYS, Settings, from_environment, validate
 
 QUICK = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 DEPLOYED = Settings(regions=("us-east-1",), dry_run=False, max_actions_per_run=5, ledger="s3://cw-ledger/prod")

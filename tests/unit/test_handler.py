@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cost_watcher.faces.handler import EventError, handle, run_id, scheduled_at, settings_for
+from cost_watcher.errors import EventError
+from cost_watcher.faces.handler import handle, run_id, scheduled_at, settings_for
 from cost_watcher.settings import Settings
 
 DEPLOYED = Settings(regions=("us-east-1",), dry_run=True, max_actions_per_run=5)

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from cost_watcher.errors import SettingsError
 from cost_watcher.judge.tags import parse_tags
-from cost_watcher.settings import Settings, SettingsError, from_environment, from_mapping, to_environment
+from cost_watcher.settings import Settings, from_environment, from_mapping, to_environment
 
 P = "cost-watcher:"
 

@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from typing import NoReturn
 
 from cost_watcher import __version__
+from cost_watcher.errors import UsageError
 from cost_watcher.reclaim.ledger import LedgerError
 from cost_watcher.reclaim.restore import RestoreError
 from cost_watcher.settings import (
@@ -30,9 +31,6 @@ from cost_watcher.settings import (
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
-
-class UsageError(Exception):
-    """A mistake in how the command was called: one line, exit 2."""
 
 
 class Parser(argparse.ArgumentParser):

@@ -19,10 +19,11 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cost_watcher.engine import run
+from cost_watcher.errors import EventError, SettingsError
 from cost_watcher.model import Report, Verdict
 from cost_watcher.record import summarize
 from cost_watcher.scan.clients import Clients
-from cost_watcher.settings import Settings, SettingsError, from_environment, from_mapping
+from cost_watcher.settings import Settings, from_environment, from_mapping
 
 SERVICE = "cost-watcher"
 logger = Logger(service=SERVICE)
@@ -38,9 +39,6 @@ ENVELOPE_KEYS = frozenset(
 )
 OVERRIDABLE = ("regions", "lookback_days", "last_used_days", "mode", "dry_run", "notify", "max_actions_per_run")
 
-
-class EventError(ValueError):
-    """The invoke event is not one we accept; the message says what is."""
 
 
 def settings_for(event: Any, base: Settings) -> Settings:

@@ -19,10 +19,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cost_watcher.judge import signals
-from cost_watcher.judge.tags import IDLE_SINCE, RECLAIM
 from cost_watcher.judge.window import too_new
-from cost_watcher.model import Action, Endpoint, Finding, Verdict
-from cost_watcher.settings import Settings
+from cost_watcher.model import Action, Endpoint, Finding, Verdict, component_resource_id, variant_resource_id
+from cost_watcher.settings import Settings, TagKeys
 
 RECHECK_HOURS = 24
 CLASSIC_FLOOR = 1  # UpdateEndpointWeightsAndCapacities cannot take a classic variant below one instance
@@ -65,7 +64,7 @@ def decide(finding: Finding, settings: Settings, now: datetime, *, region_has_er
 
     if finding.reclaim_tag is None:
         if finding.verdict == Verdict.IDLE:
-            return Decision(Action.NONE, f"not opted in (tag {settings.tag(RECLAIM)}=delete or scale-down)")
+            return Decision(Action.NONE, f"not opted in (tag {settings.tags.reclaim}=delete or scale-down)")
         return Decision(Action.NONE, "")
     if not eligible:
         return Decision(Action.NONE, _why_not(finding, settings))
@@ -84,7 +83,7 @@ def decide(finding: Finding, settings: Settings, now: datetime, *, region_has_er
         reclaim_on = today + timedelta(days=settings.grace_days)
         return Decision(
             Action.MARK,
-            f"{finding.verdict} and opted in to {finding.reclaim_tag}: mark {settings.tag(IDLE_SINCE)}={today}; "
+            f"{finding.verdict} and opted in to {finding.reclaim_tag}: mark {settings.tags.idle_since}={today}; "
             f"reclaimed on {reclaim_on} or later if still {finding.verdict}",
             reclaim_on,
             region_guard,
@@ -265,14 +264,6 @@ def _target_change(target: dict[str, Any], to: int) -> dict[str, Any]:
     }
 
 
-def variant_resource_id(endpoint_name: str, variant_name: str) -> str:
-    return f"endpoint/{endpoint_name}/variant/{variant_name}"
-
-
-def component_resource_id(component_name: str) -> str:
-    return f"inference-component/{component_name}"
-
-
 # --- records and restore ------------------------------------------------------------------
 
 def endpoint_state(describe_endpoint: dict[str, Any]) -> dict[str, str]:
@@ -295,5 +286,5 @@ def same_state(record: dict[str, Any], describe_endpoint: dict[str, Any]) -> boo
 
 def tags_to_restore(tags: list[dict[str, str]], prefix: str) -> list[dict[str, str]]:
     """The endpoint's original tags minus our grace-period mark and AWS-reserved keys."""
-    mark = prefix + IDLE_SINCE
+    mark = TagKeys(prefix).idle_since
     return [t for t in tags if t["Key"] != mark and not t["Key"].lower().startswith("aws:")]

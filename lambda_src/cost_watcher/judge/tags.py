@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from cost_watcher.settings import TagKeys
+
 RECLAIM_VALUES = ("delete", "scale-down")
 RECLAIM, IGNORE, IDLE_SINCE = "reclaim", "ignore", "idle-since"
 
@@ -25,7 +27,8 @@ class TagState:
 def parse_tags(tags: dict[str, str], prefix: str) -> TagState:
     """Read our three tags from an endpoint's tags; never raises on odd values."""
     state = TagState()
-    reclaim_key, ignore_key, mark_key = prefix + RECLAIM, prefix + IGNORE, prefix + IDLE_SINCE
+    keys = TagKeys(prefix)
+    reclaim_key, ignore_key, mark_key = keys.reclaim, keys.ignore, keys.idle_since
 
     if reclaim_key in tags:
         value = tags[reclaim_key]

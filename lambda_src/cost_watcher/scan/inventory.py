@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cost_watcher.judge import signals
-from cost_watcher.model import Component, Endpoint, ScalingTarget, Variant
+from cost_watcher.model import Component, Endpoint, ScalingTarget, Variant, variant_resource_id
 
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"
@@ -155,10 +155,6 @@ def scaling_targets(autoscaling: Any, resource_ids: list[str]) -> dict[str, Scal
                 if metric == INVOCATIONS_PER_INSTANCE:
                     target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
     return targets
-
-
-def variant_resource_id(endpoint_name: str, variant_name: str) -> str:
-    return f"endpoint/{endpoint_name}/variant/{variant_name}"
 
 
 def attach_scaling(endpoint: Endpoint, targets: dict[str, ScalingTarget]) -> None:

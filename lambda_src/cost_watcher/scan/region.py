@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cost_watcher.errors import describe_error, is_not_found
+from cost_watcher.errors import TimeLimit, describe_error, is_not_found
 from cost_watcher.judge import signals
 from cost_watcher.judge.pricing import is_accelerated
 from cost_watcher.judge.scoring import judge
 from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE
 from cost_watcher.judge.tags import parse_tags
 from cost_watcher.judge.window import Window
-from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError
+from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, variant_resource_id
 from cost_watcher.scan import inventory, metrics, opinion, series
 from cost_watcher.scan.clients import Clients
 from cost_watcher.scan.metrics import Query
@@ -33,10 +33,6 @@ from cost_watcher.settings import Settings
 Progress = Callable[[str], None]
 HOUR, DAY = 3600, 86400
 
-
-class TimeLimit(Exception):
-    """The function's time limit is near: the rest of a region's scan is given up, so the
-    report and digest still go out (that region then counts as not seen)."""
 
 
 @dataclass(frozen=True)
@@ -229,7 +225,7 @@ def _describe_all(
 
 def _attach_scaling(scan: RegionScan, clients: Clients, candidates: list[Endpoint]) -> None:
     try:
-        resource_ids = [inventory.variant_resource_id(e.name, v.name) for e in candidates for v in e.variants]
+        resource_ids = [variant_resource_id(e.name, v.name) for e in candidates for v in e.variants]
         targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids)
     except Exception as error:  # noqa: BLE001 - autoscaling only refines advice; say it was not seen
         scan.errors.append(
