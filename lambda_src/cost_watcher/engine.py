@@ -9,12 +9,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import SettingsError
 from cost_watcher.judge.window import Window
 from cost_watcher.model import Report
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.report import notify
-from cost_watcher.scan.clients import Clients
 from cost_watcher.scan.prices import PriceBook
 from cost_watcher.scan.region import Budget, Progress, scan_region
 from cost_watcher.settings import Settings
@@ -22,7 +22,7 @@ from cost_watcher.settings import Settings
 
 def run(
     settings: Settings,
-    clients: Clients,
+    clients: AwsClients,
     now: datetime | None = None,
     *,
     progress: Progress | None = None,

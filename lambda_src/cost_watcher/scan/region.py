@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import TimeLimit, describe_error, is_not_found
 from cost_watcher.judge import signals
 from cost_watcher.judge.pricing import is_accelerated
@@ -25,7 +26,6 @@ from cost_watcher.judge.tags import parse_tags
 from cost_watcher.judge.window import Window
 from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, variant_resource_id
 from cost_watcher.scan import inventory, metrics, opinion, series
-from cost_watcher.scan.clients import Clients
 from cost_watcher.scan.metrics import Query
 from cost_watcher.scan.prices import PriceBook
 from cost_watcher.settings import Settings
@@ -58,7 +58,7 @@ class RegionScan:
 def scan_region(
     region: str,
     settings: Settings,
-    clients: Clients,
+    clients: AwsClients,
     window: Window,
     prices: PriceBook,
     progress: Progress | None = None,
@@ -77,7 +77,7 @@ def scan_region(
 
 
 def _scan(
-    scan: RegionScan, settings: Settings, clients: Clients, window: Window, prices: PriceBook, progress: Progress,
+    scan: RegionScan, settings: Settings, clients: AwsClients, window: Window, prices: PriceBook, progress: Progress,
     budget: Budget,
 ) -> None:
     region = scan.region
@@ -188,7 +188,7 @@ def _needs_describe(
 
 
 def _describe_all(
-    scan: RegionScan, clients: Clients, candidates: list[Endpoint], settings: Settings, progress: Progress,
+    scan: RegionScan, clients: AwsClients, candidates: list[Endpoint], settings: Settings, progress: Progress,
     budget: Budget = Budget(),
 ) -> dict[str, str]:
     """Describe candidates in a bounded pool; returns endpoint -> why it could not be described.
@@ -223,7 +223,7 @@ def _describe_all(
     return failures
 
 
-def _attach_scaling(scan: RegionScan, clients: Clients, candidates: list[Endpoint]) -> None:
+def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endpoint]) -> None:
     try:
         resource_ids = [variant_resource_id(e.name, v.name) for e in candidates for v in e.variants]
         targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids)
