@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, Report
 from cost_watcher.report.phrases import (
@@ -39,6 +40,8 @@ from cost_watcher.report.selection import (
 )
 from cost_watcher.settings import Settings
 from cost_watcher.words import instances, money, plural, utc
+
+T = TypeVar("T")
 
 EMAIL_ROWS = 50  # endpoints (and items in every other list) in the email before "... and N more"
 
@@ -104,16 +107,23 @@ def _more(count: int, what: str, extra: str = "") -> list[str]:
     return [f"  ... and {plural(count, what)}{extra} in the full report."] if count else []
 
 
+def _listed(items: list[T], limit: int, line: Callable[[T], str], what: str) -> list[str]:
+    """The first `limit` items, a line each, then how many more are in the full report."""
+    shown, more = first(items, limit)
+    return [line(item) for item in shown] + _more(more, what)
+
+
+def _section(title: str, items: list[T], limit: int, line: Callable[[T], str], what: str) -> list[str]:
+    """A titled `_listed`; nothing at all (not even the title) when there are no items."""
+    return ["", title, *_listed(items, limit, line, what)] if items else []
+
+
 def _section_done(report: Report, limit: int) -> list[str]:
-    done = done_this_run(report)
-    if not done:
-        return []
-    shown, more = first(done, limit)
-    lines = ["", "DONE THIS RUN"]
-    for f in shown:
+    def line(f: Finding) -> str:
         detail = f"~{money(f.reclaimable_usd)}/month" if f.action in DESTRUCTIVE_ACTIONS else _mark_detail(f)
-        lines.append(f"  {DONE[f.action]:<11}  {f.name} ({f.region}): {detail}")
-    return lines + _more(more, "more action")
+        return f"  {DONE[f.action]:<11}  {f.name} ({f.region}): {detail}"
+
+    return _section("DONE THIS RUN", done_this_run(report), limit, line, "more action")
 
 
 def _mark_detail(finding: Finding) -> str:
@@ -125,22 +135,19 @@ def _mark_detail(finding: Finding) -> str:
 
 
 def _section_scheduled(report: Report, limit: int) -> list[str]:
-    due = scheduled(report)
-    if not due:
-        return []
-    shown, more = first(due, limit)
     today = utc(report.generated_at).date().isoformat()
-    lines = ["", "SCHEDULED (due now, not done this run)"]
-    for f in shown:
+
+    def line(f: Finding) -> str:
         if result_kind(f) == "skipped":
             when, why = "skipped   ", result_why(f) or "no reason given"
         elif report.dry_run:
             when, why = today, "dry run: run with --apply (CLI) or mode=act to do it"
         else:
             when, why = today, "planned"
-        saving = f"~{money(f.reclaimable_usd)}/month"
-        lines.append(f"  {when}  {VERB[f.action]:<10}  {f.name} ({f.region}), {saving}: {why}")
-    return lines + _more(more, "more scheduled action")
+        return f"  {when}  {VERB[f.action]:<10}  {f.name} ({f.region}), ~{money(f.reclaimable_usd)}/month: {why}"
+
+    return _section("SCHEDULED (due now, not done this run)", scheduled(report), limit, line,
+                    "more scheduled action")
 
 
 def _section_grace(report: Report, limit: int) -> list[str]:
@@ -157,7 +164,7 @@ def _section_grace(report: Report, limit: int) -> list[str]:
                      f"{VERB[Action(f.reclaim_tag)] if f.reclaim_tag else 'reclaim':<10}  "
                      f"{f.name} ({f.region}){since}")
     back = unmarked(report)
-    if back:
+    if back:  # after the grace list and before its "... and N more", as one paragraph
         names = ", ".join(f"{f.name} ({f.region})" for f in back[:limit])
         lines.append(f"  Traffic returned, mark removed: {names}" + (" ..." if len(back) > limit else ""))
     return lines + _more(more, "more endpoint")
@@ -168,26 +175,20 @@ def _section_unseen(report: Report, limit: int) -> list[str]:
     unread, failed = unknown(report), failed_actions(report)
     if not (errors or unread or failed):
         return []
-    lines = ["", "COULD NOT BE SEEN OR DONE (nothing here was acted on)"]
-    shown, more = first(errors, limit)
-    lines += [f"  {e.region}  {e.operation}: {one_line(e.message)}" for e in shown] + _more(more, "more error")
-    shown, more = first(failed, limit)
-    lines += [f"  {f.name} ({f.region}): {VERB[f.action]} failed: {one_line(result_why(f))}" for f in shown]
-    lines += _more(more, "more failed action")
-    shown, more = first(unread, limit)
-    lines += [f"  {f.name} ({f.region}): verdict unknown: {one_line(f.reason)}" for f in shown]
-    return lines + _more(more, "more endpoint with unknown verdict")
+    return ["", "COULD NOT BE SEEN OR DONE (nothing here was acted on)",
+            *_listed(errors, limit, lambda e: f"  {e.region}  {e.operation}: {one_line(e.message)}", "more error"),
+            *_listed(failed, limit, lambda f: f"  {f.name} ({f.region}): {VERB[f.action]} failed: "
+                                              f"{one_line(result_why(f))}", "more failed action"),
+            *_listed(unread, limit, lambda f: f"  {f.name} ({f.region}): verdict unknown: {one_line(f.reason)}",
+                     "more endpoint with unknown verdict")]
 
 
 def _section_disagreements(report: Report, limit: int) -> list[str]:
-    found = disagreements(report)
-    if not found:
-        return []
-    shown, more = first(found, limit)
-    lines = ["", "AWS COMPUTE OPTIMIZER SEES IT DIFFERENTLY (for a second look; it changes nothing)"]
-    lines += [f"  {f.name} ({f.region}): we say {f.verdict}; AWS: {one_line(f.aws_finding or 'not idle')}"
-              for f in shown]
-    return lines + _more(more, "more endpoint")
+    def line(f: Finding) -> str:
+        return f"  {f.name} ({f.region}): we say {f.verdict}; AWS: {one_line(f.aws_finding or 'not idle')}"
+
+    return _section("AWS COMPUTE OPTIMIZER SEES IT DIFFERENTLY (for a second look; it changes nothing)",
+                    disagreements(report), limit, line, "more endpoint")
 
 
 def _section_opt_in(settings: Settings) -> list[str]:
@@ -203,10 +204,5 @@ def _section_opt_in(settings: Settings) -> list[str]:
 
 
 def _section_restore(report: Report, settings: Settings, limit: int) -> list[str]:
-    done = reclaimed(report)
-    if not done:
-        return []
-    shown, more = first(done, limit)
-    lines = ["", "TO UNDO A RECLAIM"]
-    lines += [f"  {restore_command(f, settings.ledger)}" for f in shown]
-    return lines + _more(more, "more restore command")
+    return _section("TO UNDO A RECLAIM", reclaimed(report), limit, lambda f: f"  {restore_command(f, settings.ledger)}",
+                    "more restore command")
