@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import jsonschema
 
-from cost_watcher.report import digest
+from cost_watcher.report import digest_chat
 
 # The custom-notification event format of AWS Chatbot / Amazon Q Developer in chat applications
 # (docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html, "Event schema" and
 # "Parameter details"): version must be "1.0", source must be "custom", textType only
 # "client-markdown", and the listed content/metadata fields. additionalProperties is false so a
 # misspelt field (Chatbot drops what it does not know) fails here. The description's maxLength
-# is our own conservative cap (digest.CHATBOT_DESCRIPTION_LIMIT); see its comment.
+# is our own conservative cap (digest_chat.CHATBOT_DESCRIPTION_LIMIT); see its comment.
 CHATBOT_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
@@ -28,7 +28,7 @@ CHATBOT_SCHEMA = {
             "properties": {
                 "textType": {"enum": ["client-markdown"]},
                 "title": {"type": "string", "minLength": 1},
-                "description": {"type": "string", "minLength": 1, "maxLength": digest.CHATBOT_DESCRIPTION_LIMIT},
+                "description": {"type": "string", "minLength": 1, "maxLength": digest_chat.CHATBOT_DESCRIPTION_LIMIT},
                 "nextSteps": {"type": "array", "items": {"type": "string", "minLength": 1}},
                 "keywords": {"type": "array", "items": {"type": "string", "minLength": 1}},
             },

@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from cost_watcher.model import Action, Outcome, RegionError, Report, Verdict
-from cost_watcher.report import digest
+from cost_watcher.report import digest, digest_chat, digest_text, selection
 from tests.chatbot_schema import VALIDATOR
 from tests.digest_samples import (
     LEDGER,
@@ -104,7 +104,7 @@ def test_table_is_sorted_by_reclaimable_dollars(make):
     dollars = [float(cells(row)[column].group().strip("$").replace(",", "")) for row in rows[1:]]
     assert len(dollars) >= 3
     assert dollars == sorted(dollars, reverse=True)
-    expected = sorted((f.reclaimable_usd for f in report.findings if digest.needs_attention(f)), reverse=True)
+    expected = sorted((f.reclaimable_usd for f in report.findings if selection.needs_attention(f)), reverse=True)
     assert dollars == [round(d) for d in expected[: len(dollars)]]
 
 
@@ -198,7 +198,7 @@ def test_the_schema_rejects_what_chatbot_would_drop():
         {**good, "source": "aws.sagemaker"},
         {**good, "content": {**good["content"], "textType": "markdown"}},
         {**good, "content": {**good["content"], "nextStep": ["typo"]}},
-        {**good, "content": {**good["content"], "description": "x" * (digest.CHATBOT_DESCRIPTION_LIMIT + 1)}},
+        {**good, "content": {**good["content"], "description": "x" * (digest_chat.CHATBOT_DESCRIPTION_LIMIT + 1)}},
         {k: v for k, v in good.items() if k != "content"},
     ]
     for document in broken:
@@ -221,8 +221,8 @@ def test_one_nights_messages_share_a_thread():
     early, late, next_day = act_report(), act_report(), act_report()
     late.generated_at = NOW + timedelta(hours=20)
     next_day.generated_at = NOW + timedelta(days=1)
-    assert digest.thread_id(early) == digest.thread_id(late) == "cost-watcher-2024-06-01"
-    assert digest.thread_id(next_day) == "cost-watcher-2024-06-02"
+    assert digest_chat.thread_id(early) == digest_chat.thread_id(late) == "cost-watcher-2024-06-01"
+    assert digest_chat.thread_id(next_day) == "cost-watcher-2024-06-02"
 
 
 # --- attributes ---------------------------------------------------------------------------
@@ -244,16 +244,16 @@ def test_message_attributes_for_filter_policies():
     (act_report, "error"),
 ])
 def test_severity(make, expected):
-    assert digest.severity(make()) == expected
+    assert selection.severity(make()) == expected
 
 
 def test_severity_is_action_when_something_changed_and_nothing_failed():
     report = act_report()
     report.errors = []
     report.findings = [f for f in report.findings if f.verdict != Verdict.UNKNOWN]
-    assert digest.severity(report) == "action"
+    assert selection.severity(report) == "action"
     report.findings[0].action, report.findings[0].action_result = Action.DELETE, Outcome.failed("AccessDenied")
-    assert digest.severity(report) == "error"
+    assert selection.severity(report) == "error"
 
 
 # --- size ---------------------------------------------------------------------------------
@@ -263,26 +263,26 @@ def test_five_thousand_findings_keep_the_top_ones_and_say_how_many_more():
     message = digest.build(report, settings())
     assert message.size() <= digest.SNS_MESSAGE_LIMIT
     assert len(message.message()) <= digest.SNS_MESSAGE_LIMIT
-    assert len(message.chatbot["content"]["description"]) <= digest.CHATBOT_DESCRIPTION_LIMIT
+    assert len(message.chatbot["content"]["description"]) <= digest_chat.CHATBOT_DESCRIPTION_LIMIT
 
     ranked = sorted(report.findings, key=lambda f: -f.reclaimable_usd)
     by_name = {f.name: f.reclaimable_usd for f in report.findings}
     rows = table(message.text)[1:]
     listed = [by_name[cells(row)[0].group()] for row in rows]
-    assert listed == [f.reclaimable_usd for f in ranked[: digest.EMAIL_ROWS]]  # the top ones, in order of $
-    rest = sum(f.reclaimable_usd for f in ranked[digest.EMAIL_ROWS:])
+    assert listed == [f.reclaimable_usd for f in ranked[: digest_text.EMAIL_ROWS]]  # the top ones, in order of $
+    rest = sum(f.reclaimable_usd for f in ranked[digest_text.EMAIL_ROWS:])
     assert f"  ... and 4,950 more endpoints (~${rest:,.0f}/month reclaimable) in the full report." in message.text
-    assert (message.listed, message.omitted) == (digest.EMAIL_ROWS, 4950)
+    assert (message.listed, message.omitted) == (digest_text.EMAIL_ROWS, 4950)
     description = message.chatbot["content"]["description"]
     shown = description.split("*Most reclaimable first*\n")[1].split("\n_...and")[0].count("\u2022 `")
-    assert shown == digest.CHATBOT_ROWS
+    assert shown == digest_chat.CHATBOT_ROWS
     assert f"...and {5000 - shown:,} more endpoints" in description
     assert "...and 35 more." in description  # 40 region errors, 5 shown
 
 
 def test_lists_shrink_until_the_message_fits_sns():
     report = big_report(5000)
-    unlimited = digest.render_text(report, settings(), limit=10_000)
+    unlimited = digest_text.render_text(report, settings(), limit=10_000)
     assert len(unlimited.encode()) * 2 > digest.SNS_MESSAGE_LIMIT  # too big for one publish as it is
 
     message = digest.build(report, settings(), rows=10_000)

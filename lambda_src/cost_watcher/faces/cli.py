@@ -110,7 +110,8 @@ def scan_settings(args: argparse.Namespace) -> Settings:
 
 def command_scan(args: argparse.Namespace) -> int:
     from cost_watcher.engine import run
-    from cost_watcher.record import render_table, report_to_dict
+    from cost_watcher.record import report_to_dict
+    from cost_watcher.report.table import render_table
     from cost_watcher.scan.clients import Clients
 
     settings = scan_settings(args)

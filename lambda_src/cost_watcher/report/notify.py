@@ -27,6 +27,7 @@ from cost_watcher.reclaim.journal import safe_run_id
 from cost_watcher.reclaim.ledger import LedgerError, Store, is_missing, location_of, open_ledger
 from cost_watcher.record import report_to_dict
 from cost_watcher.report import digest
+from cost_watcher.report.selection import needs_attention
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
 
@@ -54,7 +55,7 @@ def skip_reason(report: Report, settings: Settings) -> str | None:
     acted = any(f.action != Action.NONE for f in report.findings)
     if settings.notify == "actions":
         return None if acted else "notify=actions and no action was planned or taken"
-    if acted or report.errors or any(digest.needs_attention(f) for f in report.findings):
+    if acted or report.errors or any(needs_attention(f) for f in report.findings):
         return None
     return "notify=findings and nothing to report"
 
