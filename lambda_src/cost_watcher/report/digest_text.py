@@ -61,7 +61,7 @@ def render_text(report: Report, settings: Settings, limit: int = EMAIL_ROWS) -> 
     if others:
         out += ["", "Not listed: " + ", ".join(f"{n:,} {verdict}" for verdict, n in sorted(others.items())) + "."]
     if report.ignored:
-        out += [f"Left out by tag {settings.tag('ignore')}=true: {plural(report.ignored, 'endpoint')}."]
+        out += [f"Left out by tag {settings.tags.ignore}=true: {plural(report.ignored, 'endpoint')}."]
 
     out += _section_done(report, limit)
     out += _section_scheduled(report, limit)
@@ -192,7 +192,7 @@ def _section_disagreements(report: Report, limit: int) -> list[str]:
 
 
 def _section_opt_in(settings: Settings) -> list[str]:
-    reclaim, ignore = settings.tag("reclaim"), settings.tag("ignore")
+    reclaim, ignore = settings.tags.reclaim, settings.tags.ignore
     rows = [(f"{reclaim}=delete", f"delete it after {plural(settings.grace_days, 'idle day')} (restorable)"),
             (f"{reclaim}=scale-down", "scale it down to one instance"),
             (f"{ignore}=true", "leave it out of this digest")]

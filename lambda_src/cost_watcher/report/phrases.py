@@ -32,7 +32,7 @@ def summary_line(report: Report) -> str:
 def mode_line(report: Report, settings: Settings) -> str:
     if report.dry_run:
         return "Mode: report only (dry run). Nothing was changed."
-    return (f"Mode: act. Endpoints tagged {settings.tag('reclaim')} are reclaimed after "
+    return (f"Mode: act. Endpoints tagged {settings.tags.reclaim} are reclaimed after "
             f"{plural(settings.grace_days, 'idle day')} of grace, at most {settings.max_actions_per_run} a run.")
 
 
