@@ -20,14 +20,10 @@ from faultworld import (
     sagemaker_backend,
     scheduled,
 )
+from test_fault_races import named
 
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import render_restore, restore
-
-
-def _named(name: str):
-    return lambda request: request.params().get("EndpointName") == name or name in str(
-        request.params().get("ResourceArn", ""))
 
 
 def _next_night(world: World):
@@ -44,7 +40,7 @@ def test_every_answer_lost_yet_done_is_reported_done(world: World, net: Network,
                                                      change: str):
     world.build(*fleet())
     before = world.state()
-    net.lose_response(call(f"sagemaker:{operation}", when=_named(victim)), times=None)  # every attempt
+    net.lose_response(call(f"sagemaker:{operation}", when=named(victim)), times=None)  # every attempt
     outcome = world.invoke()
 
     assert net.injected[f"lose sagemaker:{operation}"] > 1  # botocore retried, and lost every answer
@@ -60,7 +56,7 @@ def test_every_answer_lost_yet_done_is_reported_done(world: World, net: Network,
 
 def test_a_mark_read_back_with_another_value_is_still_failed(world: World, net: Network):
     world.build(*fleet())
-    net.refuse(call("sagemaker:AddTags", when=_named("idle-fresh")), "InternalFailure", "boom", status=500)
+    net.refuse(call("sagemaker:AddTags", when=named("idle-fresh")), "InternalFailure", "boom", status=500)
     outcome = world.invoke()
 
     assert outcome.finding("idle-fresh")["action_result"].startswith("failed: ")

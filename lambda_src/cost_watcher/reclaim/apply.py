@@ -52,8 +52,9 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
     With a `run_id` (the Lambda's; the same on a retry) each reclaim is journalled, so a
     retry of a run that died counts, finishes and reports what the dead attempt did."""
     wait = wait or actions.WAIT
+    errored = report.regions_with_errors()  # the scan's: a mark not found on a busy endpoint blocks nothing
     discover_marks(findings, settings, clients, report)
-    destructive = _plan(findings, settings, now, report)
+    destructive = _plan(findings, settings, now, errored)
     if settings.dry_run:
         chosen, deferred = policy.apply_cap(destructive, settings.max_actions_per_run)
         for finding in chosen:
@@ -85,9 +86,8 @@ def apply(findings: list[Finding], settings: Settings, clients: Any, now: dateti
     _reclaim_each(continuing + chosen, journal, RunContext(settings, clients, ledger, report, wait, clock), deadline)
 
 
-def _plan(findings: list[Finding], settings: Settings, now: datetime, report: Report) -> list[Finding]:
+def _plan(findings: list[Finding], settings: Settings, now: datetime, errored: set[str]) -> list[Finding]:
     """Decide every finding's action; returns the destructive candidates (the rest are decided)."""
-    errored = report.regions_with_errors()
     destructive: list[Finding] = []
     for finding in findings:
         decision = policy.decide(finding, settings, now, region_has_errors=finding.region in errored)
