@@ -17,7 +17,7 @@ from faultworld import (
 )
 
 
-def _named(name: str):
+def named(name: str):
     return lambda request: request.params().get("EndpointName") == name or name in str(
         request.params().get("ResourceArn", ""))
 
@@ -119,7 +119,7 @@ def test_lost_answer_to_a_mark_or_unmark_is_retried_harmlessly(world: World, net
 def test_lost_answer_to_delete_endpoint_is_reported_as_done(world: World, net: Network):
     world.build(*fleet())
     before = world.state()
-    net.lose_response(call("sagemaker:DeleteEndpoint", when=_named("idle-due")))
+    net.lose_response(call("sagemaker:DeleteEndpoint", when=named("idle-due")))
     outcome = world.invoke()
 
     assert "idle-due" not in world.state() and len(world.records("idle-due")) == 1  # deleted, record kept

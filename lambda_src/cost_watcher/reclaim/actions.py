@@ -1,7 +1,9 @@
-"""The AWS calls of reclaiming: mark, unmark, re-check, snapshot, delete, scale down.
+"""The AWS calls of reclaiming: mark, unmark, re-check, delete, scale down.
 
 Each function does one thing against the clients it is given and raises on failure; the
-decisions (what, when, in which order across endpoints) are in policy.py and reclaim.py.
+decisions (what, when, in which order across endpoints) are in judge/policy.py and apply.py.
+A change whose every answer was an error (or was lost) is read back before it raises: AWS
+may have carried it out, and then it is done (DESIGN rule 10: retries are harmless).
 Waits are bounded with botocore waiters (SageMaker has none for inference components,
 so two small waiter models are declared here in botocore's own format).
 """
@@ -9,6 +11,7 @@ so two small waiter models are declared here in botocore's own format).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +21,9 @@ from botocore.exceptions import ClientError, WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from cost_watcher.errors import error_code, is_not_found
-from cost_watcher.judge.policy import ScaleDownPlan, component_resource_id, endpoint_state, variant_resource_id
+from cost_watcher.judge.policy import ScaleDownPlan
 from cost_watcher.scan import metrics
+from cost_watcher.scan.inventory import list_tags
 from cost_watcher.scan.metrics import Query
 
 NAMESPACE = "sagemaker"
@@ -47,10 +51,6 @@ WAIT = Wait()  # within a nightly run: a minute per endpoint at most
 
 class EndpointGone(Exception):
     """The endpoint no longer exists: reported, not an error."""
-
-
-class IncompleteRecord(Exception):
-    """Something a restore would need can no longer be read: the reclaim must not happen."""
 
 
 _COMPONENT_WAITERS = WaiterModel({
@@ -85,14 +85,31 @@ def clean(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
+def changed_or_read_back(change: Callable[[], Any], took_effect: Callable[[], bool]) -> None:
+    """Make a change; when it ends in an error, read back whether AWS carried it out anyway
+    (its answer lost on every attempt, or botocore's repeat refused because the first one
+    worked). Done is done; otherwise, or when the read-back fails too, the error stands."""
+    try:
+        change()
+    except Exception:
+        try:
+            happened = took_effect()
+        except Exception:  # noqa: BLE001 - unknown is not done: the change's own error is reported
+            happened = False
+        if not happened:
+            raise
+
+
 # --- tags ---------------------------------------------------------------------------------
 
 def add_mark(sagemaker: Any, arn: str, key: str, day: str) -> None:
-    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": key, "Value": day}])
+    changed_or_read_back(lambda: sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": key, "Value": day}]),
+                         lambda: list_tags(sagemaker, arn).get(key) == day)
 
 
 def remove_mark(sagemaker: Any, arn: str, key: str) -> None:
-    sagemaker.delete_tags(ResourceArn=arn, TagKeys=[key])
+    changed_or_read_back(lambda: sagemaker.delete_tags(ResourceArn=arn, TagKeys=[key]),
+                         lambda: key not in list_tags(sagemaker, arn))
 
 
 def marked_endpoints(tagging: Any, key: str) -> dict[str, str]:
@@ -134,7 +151,7 @@ def recent_invocations(cloudwatch: Any, queries: dict[str, list[Query]], start: 
     return totals, errors
 
 
-# --- reading an endpoint for its restore record -------------------------------------------
+# --- reading the endpoint -----------------------------------------------------------------
 
 def describe_endpoint(sagemaker: Any, name: str) -> dict[str, Any]:
     try:
@@ -150,69 +167,6 @@ def wait_in_service(sagemaker: Any, name: str, wait: Wait) -> dict[str, Any]:
     with suppress(WaiterError):  # the caller reads the status and defers
         sagemaker.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=wait.config())
     return describe_endpoint(sagemaker, name)
-
-
-def snapshot(sagemaker: Any, autoscaling: Any, live: dict[str, Any], components: list[str]) -> dict[str, Any]:
-    """Everything a restore needs, read fresh: config, models, tags, components, autoscaling.
-
-    `components` are the endpoint's inference components as the scan listed them.
-    Raises IncompleteRecord when the config or a model is gone (the endpoint still runs,
-    but could not be recreated after a delete).
-    """
-    name = live["EndpointName"]
-    config_name = live["EndpointConfigName"]
-    config = _describe_or_incomplete(sagemaker.describe_endpoint_config, "endpoint config",
-                                     EndpointConfigName=config_name)
-    described = [clean(sagemaker.describe_inference_component(InferenceComponentName=c)) for c in components]
-    model_names = [v["ModelName"] for v in config.get("ProductionVariants", []) if v.get("ModelName")]
-    model_names += [c["Specification"]["ModelName"] for c in described if c.get("Specification", {}).get("ModelName")]
-    models = [_describe_or_incomplete(sagemaker.describe_model, "model", ModelName=m)
-              for m in dict.fromkeys(model_names)]
-    tags = [t for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=live["EndpointArn"])
-            for t in page.get("Tags", [])]
-    resource_ids = [variant_resource_id(name, v["VariantName"]) for v in live.get("ProductionVariants", [])]
-    resource_ids += [component_resource_id(c) for c in components]
-    targets, policies, scheduled = read_autoscaling(autoscaling, resource_ids)
-    return {
-        "state": endpoint_state(live),
-        "endpoint": live,
-        "endpoint_config": config,
-        "models": models,
-        "tags": tags,
-        "inference_components": described,
-        "scalable_targets": targets,
-        "scaling_policies": policies,
-        "scheduled_actions": scheduled,
-    }
-
-
-def _describe_or_incomplete(operation: Any, what: str, **params: Any) -> dict[str, Any]:
-    try:
-        return clean(operation(**params))
-    except ClientError as error:
-        if is_not_found(error):
-            name = next(iter(params.values()))
-            raise IncompleteRecord(f"its {what} {name} no longer exists, so a deletion could not be undone") from error
-        raise
-
-
-def read_autoscaling(autoscaling: Any, resource_ids: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
-    """Scalable targets of these resources, with their scaling policies and scheduled actions."""
-    targets: list[dict[str, Any]] = []
-    for start in range(0, len(resource_ids), 50):  # DescribeScalableTargets takes 50 ids a call
-        pages = autoscaling.get_paginator("describe_scalable_targets").paginate(
-            ServiceNamespace=NAMESPACE, ResourceIds=resource_ids[start:start + 50])
-        targets += [t for page in pages for t in page.get("ScalableTargets", [])]
-    policies: list[dict[str, Any]] = []
-    scheduled: list[dict[str, Any]] = []
-    for target in targets:
-        ids = {"ServiceNamespace": NAMESPACE, "ResourceId": target["ResourceId"],
-               "ScalableDimension": target["ScalableDimension"]}
-        policies += [p for page in autoscaling.get_paginator("describe_scaling_policies").paginate(**ids)
-                     for p in page.get("ScalingPolicies", [])]
-        scheduled += [s for page in autoscaling.get_paginator("describe_scheduled_actions").paginate(**ids)
-                      for s in page.get("ScheduledActions", [])]
-    return targets, policies, scheduled
 
 
 # --- delete -------------------------------------------------------------------------------
@@ -246,8 +200,18 @@ def delete_components(sagemaker: Any, names: list[str], wait: Wait) -> None:
 
 
 def delete_endpoint(sagemaker: Any, name: str) -> None:
-    """Delete; 'not found' means a retry of a delete whose answer was lost: done either way."""
-    _ignore_missing(sagemaker.delete_endpoint, EndpointName=name)
+    """Delete; 'not found' means a retry of a delete whose answer was lost: done either way,
+    as is an endpoint read back as Deleting or gone after every answer was lost."""
+    changed_or_read_back(lambda: _ignore_missing(sagemaker.delete_endpoint, EndpointName=name),
+                         lambda: endpoint_deleted(sagemaker, name))
+
+
+def endpoint_deleted(sagemaker: Any, name: str) -> bool:
+    """Whether the endpoint is gone or on its way (Deleting)."""
+    try:
+        return describe_endpoint(sagemaker, name).get("EndpointStatus") == "Deleting"
+    except EndpointGone:
+        return True
 
 
 # --- scale-down ---------------------------------------------------------------------------
@@ -287,11 +251,8 @@ def scale_down(sagemaker: Any, autoscaling: Any, endpoint_name: str, plan: Scale
     counts = [(v["VariantName"], v["To"], v["DesiredWeight"]) for v in plan.variants
               if current.get(v["VariantName"]) is None or current[v["VariantName"]] > v["To"]]
     if counts:
-        try:
-            set_instance_counts(sagemaker, endpoint_name, counts)
-        except ClientError:
-            if not counts_in_effect(sagemaker, endpoint_name, counts):
-                raise
+        changed_or_read_back(lambda: set_instance_counts(sagemaker, endpoint_name, counts),
+                             lambda: counts_in_effect(sagemaker, endpoint_name, counts))
         done += [f"{name} -> {count} instance(s)" for name, count, _ in counts]
     for component in plan.components:
         set_copy_count(sagemaker, component["InferenceComponentName"], component["To"])
@@ -326,33 +287,3 @@ def _ignore_missing(operation: Any, **params: Any) -> None:
         if is_not_found(error) or error_code(error) == "ObjectNotFoundException" or _MISSING.search(str(error)):
             return
         raise
-
-
-def request(client: Any, operation: str, data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """Parameters for `operation` from a describe response: keep only the members the
-    operation accepts (per the botocore model), drop empties, then apply overrides.
-
-    This turns a recorded DescribeModel / DescribeEndpointConfig / DescribeScalingPolicies
-    item back into a Create/Put request without hand-listing every field.
-    """
-    shape = client.meta.service_model.operation_model(operation).input_shape
-    params = _prune(data, shape) or {}
-    params.update(overrides)
-    return params
-
-
-def _prune(value: Any, shape: Any) -> Any:
-    if value is None:
-        return None
-    if shape.type_name == "structure":
-        if not isinstance(value, dict):
-            return None
-        kept = {k: _prune(v, shape.members[k]) for k, v in value.items() if k in shape.members}
-        kept = {k: v for k, v in kept.items() if v not in (None, {}, [])}
-        return kept or None
-    if shape.type_name == "list":
-        items = [_prune(item, shape.member) for item in value]
-        return [item for item in items if item not in (None, {}, [])] or None
-    if shape.type_name == "map":
-        return {k: _prune(v, shape.value) for k, v in value.items()} or None
-    return value

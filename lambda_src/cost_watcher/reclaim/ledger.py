@@ -1,6 +1,6 @@
 """The restore ledger: one JSON record written and verified before every destructive change.
 
-Location: `s3://bucket[/prefix]` (the deployed function) or a local directory (the CLI).
+Location: a Store (store.py): `s3://bucket[/prefix]` (the deployed function) or a local directory (the CLI).
 Keys (relative to the bucket prefix or the directory):
 
     ledger/<region>/<endpoint>/<YYYYMMDDTHHMMSS.ffffffZ>-<action>.json
@@ -16,17 +16,22 @@ delete or scale down (no record, no reclaim).
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from cost_watcher.errors import describe_error, error_code
-from cost_watcher.settings import SettingsError, validate_ledger
+from cost_watcher.errors import describe_error
+from cost_watcher.store import (  # noqa: F401 - Store, S3Store, DirectoryStore, is_missing: importable from here as before
+    DirectoryStore,
+    S3Store,
+    Store,
+    StoreError,
+    is_missing,
+    location_of,
+    open_store,
+)
 
 SCHEMA = "cost-watcher/restore-record/v1"
 ROOT = "ledger"
@@ -38,30 +43,12 @@ class LedgerError(Exception):
     """The ledger could not be opened, written, verified or read; the message says which and why."""
 
 
-class Store(Protocol):
-    location: str
-
-    def put(self, key: str, body: bytes) -> None: ...
-    def get(self, key: str) -> bytes: ...
-    def keys(self, prefix: str) -> list[str]: ...
-
-
 @dataclass
 class Record:
     key: str
     action: str
     recorded_at: str
     doc: dict[str, Any]
-
-
-def location_of(store: Store, key: str) -> str:
-    """Where a key of the ledger lives: an s3:// URI, or a path for a local ledger."""
-    return f"{store.location.rstrip('/')}/{key}"
-
-
-def is_missing(error: BaseException) -> bool:
-    """A read of a key that was never written (S3 answers NoSuchKey, a directory has no file)."""
-    return isinstance(error, FileNotFoundError) or error_code(error) in {"NoSuchKey", "404"}
 
 
 def to_json(value: Any) -> Any:
@@ -169,67 +156,9 @@ class Ledger:
         return f"ledger record {location_of(self.store, key)}"
 
 
-class S3Store:
-    def __init__(self, s3: Any, bucket: str, prefix: str = "") -> None:
-        self.s3, self.bucket = s3, bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.location = f"s3://{bucket}/{self.prefix}".rstrip("/")
-
-    def put(self, key: str, body: bytes) -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=body, ContentType="application/json")
-
-    def get(self, key: str) -> bytes:
-        return self.s3.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
-
-    def keys(self, prefix: str) -> list[str]:
-        found = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
-        return found
-
-
-class DirectoryStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.location = str(root)
-
-    def put(self, key: str, body: bytes) -> None:
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(body)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)  # atomic: a reader never sees half a record
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-
-    def get(self, key: str) -> bytes:
-        return (self.root / key).read_bytes()
-
-    def keys(self, prefix: str) -> list[str]:
-        folder = self.root / prefix
-        if not folder.is_dir():
-            return []
-        return [f"{prefix}{path.name}" for path in folder.iterdir() if path.is_file()]
-
-
 def open_ledger(location: str | None, clients: Any) -> Ledger:
     """A Ledger for `s3://bucket[/prefix]` or a local directory path; LedgerError when unusable."""
-    if not location or not location.strip():
-        raise LedgerError("no ledger configured: set ledger (or --ledger) to s3://bucket[/prefix] or a directory")
-    location = location.strip()
     try:
-        validate_ledger(location)
-    except SettingsError as error:
+        return Ledger(open_store(location, clients))
+    except StoreError as error:
         raise LedgerError(str(error)) from None
-    if location.startswith("s3://"):
-        bucket, _, prefix = location[len("s3://"):].partition("/")
-        return Ledger(S3Store(clients.s3(), bucket, prefix))
-    root = Path(location).expanduser().resolve()  # a report names where it is, wherever it is read
-    if root.exists() and not root.is_dir():
-        raise LedgerError(f"ledger {location!r} is a file; expected a directory (created if missing) or s3://bucket")
-    return Ledger(DirectoryStore(root))
