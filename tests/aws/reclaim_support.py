@@ -18,7 +18,8 @@ from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.reclaim.actions import Wait
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
-from cost_watcher.sim.account import EndpointSpec, VariantSpec, build_account
+from cost_watcher.sim.account import build_account
+from cost_watcher.sim.specs import EndpointSpec, VariantSpec
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 REGION = "us-east-1"

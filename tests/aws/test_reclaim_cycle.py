@@ -25,7 +25,7 @@ from reclaim_support import (
 from cost_watcher.model import Action
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import render_restore, restore
-from cost_watcher.sim.account import VariantSpec, trickle
+from cost_watcher.sim.specs import VariantSpec, trickle
 
 
 def _ledger_keys(account: Account, bucket: str) -> list[str]:

@@ -29,7 +29,8 @@ from cost_watcher import engine
 from cost_watcher.model import Action
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.reclaim.ledger import DirectoryStore, Ledger
-from cost_watcher.sim.account import DEMO_REGIONS, VariantSpec, build_demo_account, busy, trickle
+from cost_watcher.sim.account import build_demo_account
+from cost_watcher.sim.specs import DEMO_REGIONS, VariantSpec, busy, trickle
 
 DUE = (NOW - timedelta(days=5)).date().isoformat()  # marked long enough ago: reclaimed this run
 

@@ -38,7 +38,8 @@ from cost_watcher.model import Action, Verdict
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
-from cost_watcher.sim.account import VariantSpec, busy, make_moto_behave_like_aws, trickle
+from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
+from cost_watcher.sim.specs import VariantSpec, busy, trickle
 
 GUIDE = "https://docs.aws.amazon.com/sagemaker/latest/dg/"
 API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/"

@@ -21,15 +21,9 @@ from cost_watcher.reclaim import actions
 from cost_watcher.reclaim.actions import Wait
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings, to_environment
-from cost_watcher.sim.account import (
-    EndpointSpec,
-    VariantSpec,
-    build_account,
-    busy,
-    make_moto_behave_like_aws,
-    simulate_inference_components,
-    trickle,
-)
+from cost_watcher.sim.account import build_account
+from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws, simulate_inference_components
+from cost_watcher.sim.specs import EndpointSpec, VariantSpec, busy, trickle
 
 NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # the nightly schedule's hour
 REGION, OTHER_REGION = "us-east-1", "eu-west-1"

@@ -35,7 +35,7 @@ from faultworld import (
 
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import restore
-from cost_watcher.sim.account import VariantSpec, busy
+from cost_watcher.sim.specs import VariantSpec, busy
 
 NIGHTS = 30
 RESTORED_AFTER_NIGHT = 8
