@@ -116,17 +116,16 @@ class LatencyServer:
 
     In-process on purpose: moto's backends are module globals, so the benchmark can seed
     them directly (seconds instead of the tens of thousands of API calls seeding costs).
-    Starting one installs the benchmark's AWS-faithful patches (indexed_metrics, moto_gaps),
+    Starting one installs the benchmark's AWS-faithful patches (cost_watcher.sim.moto_fidelity),
     so whoever serves the simulated account gets AWS's answers, not moto's gaps.
     """
 
     def __init__(self, latency_s: float = 0.04, host: str = "127.0.0.1", port: int = 0) -> None:
-        import indexed_metrics
-        import moto_gaps
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        indexed_metrics.install()
-        moto_gaps.install()
+        from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
+
+        make_moto_behave_like_aws()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
         self.app = CountingLatencyApp(DomainDispatcherApplication(create_backend_app), latency_s)
         self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)

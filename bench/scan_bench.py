@@ -430,11 +430,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.update(FAKE_CREDENTIALS)  # the warm-up client in this process, and nothing can reach AWS
     os.environ.pop("AWS_PROFILE", None)
     sys.path.insert(0, str(BENCH_DIR))
-    import indexed_metrics
-    import moto_gaps
+    from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
 
-    indexed_metrics.install()
-    moto_gaps.install()
+    make_moto_behave_like_aws()
     problem = engine_problem()
     if problem:
         _progress(f"our scan is skipped: {problem}; measuring the baseline only")

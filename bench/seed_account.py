@@ -190,15 +190,16 @@ def metric_data(plans: Sequence[EndpointPlan], now: datetime, lookback_days: int
 def seed(plans: Sequence[EndpointPlan], region: str, now: datetime, lookback_days: int = 7) -> int:
     """Create the endpoints and their metrics in moto's backends; return datapoints written.
 
-    The metrics go to the indexed store (installed here if it is not yet): moto's own list
-    would make every later metric query scan all of them, once per period.
+    The metrics go to the indexed store of the one fidelity layer (installed here if it is not
+    yet): moto's own list would make every later metric query scan all of them, once per period.
     """
-    import indexed_metrics
     from moto.applicationautoscaling.models import applicationautoscaling_backends
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.sagemaker.models import sagemaker_backends
 
-    indexed_metrics.install()
+    from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
+
+    make_moto_behave_like_aws()
     sagemaker = sagemaker_backends[ACCOUNT_ID][region]
     autoscaling = applicationautoscaling_backends[ACCOUNT_ID][region]
     naive_now = now.astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC datetimes

@@ -18,12 +18,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import indexed_metrics
-import moto_gaps
 import scan_bench
 from baseline_scan import BaselineResult
 from latency_server import CountingLatencyApp, LatencyServer, operation_of, service_of
 from seed_account import CANDIDATE_KINDS, kind_counts, plan_account
+
+from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{}/aws4_request, "
         "SignedHeaders=host, Signature=abc")
@@ -32,12 +32,10 @@ AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{}/aws4_request,
 @pytest.fixture(scope="module")
 def server():
     os.environ.update(scan_bench.FAKE_CREDENTIALS)
-    indexed_metrics.install()
-    moto_gaps.install()
+    make_moto_behave_like_aws()
     scan_bench.reset_moto()
     with LatencyServer(latency_s=0.0) as running:
         yield running
-    indexed_metrics.uninstall()
     scan_bench.reset_moto()
 
 
@@ -148,7 +146,7 @@ def test_list_metrics_lists_each_recent_series_once_and_pages_at_500(cloudwatch)
     assert "old" not in names
 
 
-def test_moto_gaps_answer_like_aws(server):
+def test_moto_fidelity_answers_like_aws(server):
     import boto3
 
     session = boto3.session.Session(region_name="us-east-1")

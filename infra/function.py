@@ -1,8 +1,11 @@
 """The scan function and the schedule that starts it.
 
-The code is `lambda_src/` shipped as a plain asset (no Docker); Powertools comes from
-AWS's managed public layer. Reserved concurrency 1 means two runs never overlap; a run
-that cannot start or fails lands in the dead-letter queue, which is alarmed.
+The code is `lambda_src/` shipped as a plain asset (no Docker) without the test doubles
+(the simulated account and the CLI that demos it); Powertools comes from AWS's managed
+public layer. Reserved concurrency 1 means two runs never overlap. A run that crashes
+(timeout, out of memory, an error) is retried by Lambda with the same event, hence the same
+run id, which the run journal makes harmless; a run that still fails, or cannot start,
+lands in the dead-letter queue, which is alarmed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from constructs import Construct
 from infra.checks import acknowledge, nag_resource
 
 ASSET_ROOT = Path(__file__).resolve().parent.parent / "lambda_src"
-ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.pytest_cache"]
+# Test doubles never ship: the simulated account imports moto, and the CLI imports it for --demo.
+TEST_DOUBLES = ["cost_watcher/sim", "cost_watcher/faces/cli.py"]
+ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.pytest_cache", *TEST_DOUBLES]
+# Lambda's own retries of a crashed asynchronous run: they re-deliver the same event (same run id).
+RUN_RETRIES = 2
+RETRY_BACKOFF_MINUTES = 3  # Lambda waits about 1 minute before the first retry and 2 before the second
 HANDLER = "cost_watcher.faces.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -46,6 +54,12 @@ def powertools_layer_arn(region: str, layer_version: int) -> str:
     arch = ARCHITECTURE.name  # arm64 | x86_64
     return (f"arn:aws:lambda:{region}:{POWERTOOLS_ACCOUNT}:layer:"
             f"AWSLambdaPowertoolsPythonV3-{python}-{arch}:{layer_version}")
+
+
+def max_event_age(timeout_minutes: int) -> Duration:
+    """Long enough for the first attempt and every retry to run to their timeout (Lambda allows 1 min to 6 h)."""
+    needed = (RUN_RETRIES + 1) * timeout_minutes + RETRY_BACKOFF_MINUTES
+    return Duration.minutes(min(6 * 60, max(60, needed)))
 
 
 def scheduled_event() -> scheduler.ScheduleTargetInput:
@@ -95,9 +109,10 @@ class ScanFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment=dict(environment),
-            # A failed run is not retried behind anyone's back: it alarms, and the next night runs anew.
-            retry_attempts=0,
-            max_event_age=Duration.hours(1),
+            # A crashed run is retried with the same event, so the same run id: its journal lets the
+            # retry finish the night once. The event lives long enough for every attempt to run whole.
+            retry_attempts=RUN_RETRIES,
+            max_event_age=max_event_age(timeout_minutes),
             on_failure=destinations.SqsDestination(self.dead_letters),
         )
         acknowledge(self.role.node.find_child("DefaultPolicy"), "AwsSolutions-IAM5[Resource::*]",

@@ -37,7 +37,7 @@ def now():
 def new_clients():
     """Clients on the current moto account, which answers as AWS would (demo.make_moto_behave_like_aws)."""
     from cost_watcher.scan.clients import Clients
-    from cost_watcher.sim.account import make_moto_behave_like_aws, simulate_inference_components
+    from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws, simulate_inference_components
 
     make_moto_behave_like_aws()
     made = Clients()
@@ -59,7 +59,8 @@ def demo_report():
 
     from cost_watcher.engine import run
     from cost_watcher.settings import Settings
-    from cost_watcher.sim.account import DEMO_REGIONS, build_demo_account
+    from cost_watcher.sim.account import build_demo_account
+    from cost_watcher.sim.specs import DEMO_REGIONS
 
     with mock_aws():
         made = new_clients()
@@ -82,7 +83,7 @@ def scan(clients, now):
     """Run the engine on the moto account: scan(**settings) -> Report."""
     from cost_watcher.engine import run
     from cost_watcher.settings import Settings
-    from cost_watcher.sim.account import DEMO_REGIONS
+    from cost_watcher.sim.specs import DEMO_REGIONS
 
     def scan_now(**changes):
         settings = Settings(regions=DEMO_REGIONS, pricing="table").replace(**changes)

@@ -15,16 +15,13 @@ import time_machine
 from cost_watcher import engine
 from cost_watcher.model import Finding, Report
 from cost_watcher.reclaim import apply as reclaim
-from cost_watcher.reclaim.actions import Wait
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
-from cost_watcher.sim.account import EndpointSpec, VariantSpec, build_account
+from cost_watcher.sim.account import build_account
+from cost_watcher.sim.specs import EndpointSpec
+from tests.support.names import FAST, REGION
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-REGION = "us-east-1"
-PREFIX = "cost-watcher:"
-RECLAIM, MARK, IGNORE = PREFIX + "reclaim", PREFIX + "idle-since", PREFIX + "ignore"
-FAST = Wait(delay=0, attempts=1)
 MUTATING = ("Add", "Create", "Delete", "Deregister", "Put", "Register", "Update")
 
 
@@ -76,13 +73,6 @@ def account_fixture() -> Iterator[Account]:
 
         clients.register("before-call", record)
         yield state
-
-
-def spec(name: str, *, tags: dict[str, str] | None = None, count: int = 1, instance_type: str = "ml.m5.large",
-         autoscaling: tuple[int, int, float] | None = None, **kwargs: Any) -> EndpointSpec:
-    """An endpoint in REGION, 60 days old, silent unless `variants` say otherwise."""
-    variants = kwargs.pop("variants", (VariantSpec(instance_type=instance_type, count=count),))
-    return EndpointSpec(name, REGION, variants, tags=tags or {}, autoscaling=autoscaling, **kwargs)
 
 
 def settings(ledger: str | None = None, **changes: Any) -> Settings:

@@ -7,10 +7,7 @@ import json
 from datetime import timedelta
 
 from reclaim_support import (
-    MARK,
     NOW,
-    RECLAIM,
-    REGION,
     Account,
     account_fixture,  # noqa: F401 - the `account` fixture
     autoscaling_of,
@@ -18,14 +15,15 @@ from reclaim_support import (
     exists,
     scan,
     settings,
-    spec,
     tags_of,
 )
 
 from cost_watcher.model import Action
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import render_restore, restore
-from cost_watcher.sim.account import VariantSpec, trickle
+from cost_watcher.sim.specs import VariantSpec, trickle
+from tests.support.fleet import spec
+from tests.support.names import MARK, RECLAIM, REGION
 
 
 def _ledger_keys(account: Account, bucket: str) -> list[str]:

@@ -7,12 +7,7 @@ from datetime import timedelta
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 from reclaim_support import (
-    FAST,
-    IGNORE,
-    MARK,
     NOW,
-    RECLAIM,
-    REGION,
     Account,
     account_fixture,  # noqa: F401 - the `account` fixture
     account_state,
@@ -22,14 +17,16 @@ from reclaim_support import (
     records_in,
     scan,
     settings,
-    spec,
 )
 
 from cost_watcher import engine
 from cost_watcher.model import Action
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.reclaim.ledger import DirectoryStore, Ledger
-from cost_watcher.sim.account import DEMO_REGIONS, VariantSpec, build_demo_account, busy, trickle
+from cost_watcher.sim.account import build_demo_account
+from cost_watcher.sim.specs import DEMO_REGIONS, VariantSpec, busy, trickle
+from tests.support.fleet import spec
+from tests.support.names import FAST, IGNORE, MARK, RECLAIM, REGION
 
 DUE = (NOW - timedelta(days=5)).date().isoformat()  # marked long enough ago: reclaimed this run
 

@@ -6,10 +6,7 @@ from datetime import timedelta
 
 import pytest
 from reclaim_support import (
-    MARK,
     NOW,
-    RECLAIM,
-    REGION,
     Account,
     account_fixture,  # noqa: F401 - the `account` fixture
     account_state,
@@ -18,12 +15,13 @@ from reclaim_support import (
     exists,
     scan,
     settings,
-    spec,
     tags_of,
 )
 
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import RestoreError, render_restore, restore
+from tests.support.fleet import spec
+from tests.support.names import MARK, RECLAIM, REGION
 
 DUE = (NOW - timedelta(days=5)).date().isoformat()
 

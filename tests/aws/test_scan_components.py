@@ -12,7 +12,7 @@ from cost_watcher.engine import run
 from cost_watcher.model import Verdict
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
-from cost_watcher.sim.account import make_moto_behave_like_aws
+from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

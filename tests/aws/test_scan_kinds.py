@@ -16,11 +16,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 from reclaim_support import (
-    FAST,
-    MARK,
     NOW,
-    RECLAIM,
-    REGION,
     Account,
     account_fixture,  # noqa: F401 - the `account` fixture
     by_name,
@@ -28,7 +24,6 @@ from reclaim_support import (
     records_in,
     scan,
     settings,
-    spec,
     tags_of,
 )
 
@@ -38,7 +33,10 @@ from cost_watcher.model import Action, Verdict
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
-from cost_watcher.sim.account import VariantSpec, busy, make_moto_behave_like_aws, trickle
+from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
+from cost_watcher.sim.specs import VariantSpec, busy, trickle
+from tests.support.fleet import spec
+from tests.support.names import FAST, MARK, RECLAIM, REGION
 
 GUIDE = "https://docs.aws.amazon.com/sagemaker/latest/dg/"
 API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/"

@@ -9,7 +9,8 @@ from botocore.exceptions import ClientError
 
 from cost_watcher.judge.signals import INSTANCE_NAMESPACE
 from cost_watcher.model import Verdict
-from cost_watcher.sim.account import EndpointSpec, VariantSpec, build_account, burst_at, busy
+from cost_watcher.sim.account import build_account
+from cost_watcher.sim.specs import EndpointSpec, VariantSpec, burst_at, busy
 
 VARIANT_DIMENSIONS = {"EndpointName", "VariantName"}
 

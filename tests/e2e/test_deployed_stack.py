@@ -7,44 +7,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import boto3
 import pytest
 
-from tests.e2e.conftest import ACCOUNT, REGION
+from tests.e2e.conftest import REGION, lambda_context, scheduled_event, subscribe_queue
 
 pytestmark = pytest.mark.slow
-
-
-def scheduled_event(template: dict) -> dict:
-    """The event EventBridge Scheduler sends: the schedule's Input with its placeholders filled."""
-    (schedule,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    text = schedule["Target"]["Input"]
-    for placeholder, value in {
-        "<aws.scheduler.execution-id>": "d6c2bd42-2a57-4a63-9a42-4c1f2f6e4a0e",
-        "<aws.scheduler.scheduled-time>": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "<aws.scheduler.schedule-arn>": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/nightly",
-    }.items():
-        text = text.replace(placeholder, value)
-    return json.loads(text)
-
-
-def lambda_context(function_name: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        function_name=function_name, function_version="$LATEST", memory_limit_in_mb=2048,
-        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
-        aws_request_id="6f6c2bd4-0000-4000-8000-000000000001",
-    )
-
-
-def subscribe_queue(topic_arn: str) -> str:
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.create_queue(QueueName="digest-reader")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    boto3.client("sns", region_name=REGION).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn,
-                                                      Attributes={"RawMessageDelivery": "false"})
-    return url
 
 
 def test_stack_outputs_name_what_the_function_is_wired_to(deployed):
@@ -54,8 +23,7 @@ def test_stack_outputs_name_what_the_function_is_wired_to(deployed):
     boto3.client("s3", region_name=REGION).head_bucket(Bucket=deployed.outputs["LedgerBucketName"])
 
 
-def test_a_scheduled_run_sends_the_digest_on_the_deployed_topic(deployed, synth, inference_components_answered,
-                                                                monkeypatch):
+def test_a_scheduled_run_sends_the_digest_on_the_deployed_topic(deployed, synth, monkeypatch):
     from cost_watcher.scan.clients import Clients
     from cost_watcher.sim.account import build_demo_account
 

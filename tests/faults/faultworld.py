@@ -18,27 +18,18 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from cost_watcher.faces import handler
 from cost_watcher.reclaim import actions
-from cost_watcher.reclaim.actions import Wait
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings, to_environment
-from cost_watcher.sim.account import (
-    EndpointSpec,
-    VariantSpec,
-    build_account,
-    busy,
-    make_moto_behave_like_aws,
-    simulate_inference_components,
-    trickle,
-)
+from cost_watcher.sim.account import build_account
+from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws, simulate_inference_components
+from cost_watcher.sim.specs import EndpointSpec, VariantSpec, busy, trickle
+from tests.support.fleet import spec
+from tests.support.names import FAST, MARK, RECLAIM, REGION
 
 NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # the nightly schedule's hour
-REGION, OTHER_REGION = "us-east-1", "eu-west-1"
-PREFIX = "cost-watcher:"
-RECLAIM, MARK, IGNORE = PREFIX + "reclaim", PREFIX + "idle-since", PREFIX + "ignore"
 BUCKET, LEDGER = "cw-ledger", "s3://cw-ledger/prod"
 DUE = (NOW - timedelta(days=5)).date().isoformat()  # marked long enough ago: reclaimed this run
 YESTERDAY = (NOW - timedelta(days=1)).date().isoformat()  # marked yesterday: in its grace period
-FAST = Wait(delay=0, attempts=1)
 
 
 def after_scan(net: Network, action: Callable[[], None]) -> None:
@@ -54,13 +45,6 @@ def sagemaker_backend(region: str = REGION) -> Any:
 
 
 # --- the account ------------------------------------------------------------------------------
-
-def spec(name: str, *, tags: dict[str, str] | None = None, count: int = 1, instance_type: str = "ml.m5.large",
-         region: str = REGION, traffic: Any = None, **kwargs: Any) -> EndpointSpec:
-    """An endpoint 60 days old, silent unless `traffic` says otherwise."""
-    variant = VariantSpec(instance_type=instance_type, count=count, **({"traffic": traffic} if traffic else {}))
-    return EndpointSpec(name, region, kwargs.pop("variants", (variant,)), tags=tags or {}, **kwargs)
-
 
 def fleet(region: str = REGION, suffix: str = "") -> list[EndpointSpec]:
     """One endpoint for every path through a nightly run in act mode (expected outcome in the name)."""

@@ -8,24 +8,14 @@ from datetime import timedelta
 
 import pytest
 from faultnet import Network
-from faultworld import (
-    DUE,
-    IGNORE,
-    MARK,
-    NOW,
-    RECLAIM,
-    REGION,
-    World,
-    assert_only_reported_changes,
-    fleet,
-    scheduled,
-    spec,
-)
+from faultworld import DUE, NOW, World, assert_only_reported_changes, fleet, scheduled
 
 from cost_watcher.faces import handler
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import restore
 from cost_watcher.settings import Settings, to_environment
+from tests.support.fleet import spec
+from tests.support.names import IGNORE, MARK, RECLAIM, REGION
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:cost-watcher-digest"
 DEPLOYED = to_environment(Settings(regions=(REGION,), dry_run=False, pricing="table", ledger="s3://cw-ledger/prod",

@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, call
-from faultworld import (
-    FLEET_CHANGES,
-    FLEET_OUTCOME,
-    World,
-    assert_only_reported_changes,
-    fleet,
-)
+from faultworld import FLEET_CHANGES, FLEET_OUTCOME, World, assert_only_reported_changes, fleet
 
 PUBLISH = call("sns:Publish")
 

@@ -12,14 +12,7 @@ from datetime import timedelta
 
 import pytest
 from faultnet import Crash, Network, call
-from faultworld import (
-    FLEET_CHANGES,
-    NOW,
-    World,
-    changes,
-    fleet,
-    scheduled,
-)
+from faultworld import FLEET_CHANGES, NOW, World, changes, fleet, scheduled
 
 CRASH_POINTS = {
     # name: (the call it dies at, dies after moto carried it out?)

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, Request, call, replace_body
-from faultworld import (
-    World,
-    assert_only_reported_changes,
-    fleet,
-)
+from faultworld import World, assert_only_reported_changes, fleet
 
 MARKS_ONLY = {"busy-marked": {"unmarked"}, "idle-fresh": {"marked"}}
 

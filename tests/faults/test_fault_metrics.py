@@ -9,14 +9,9 @@ from collections.abc import Callable
 
 import pytest
 from faultnet import Network, Request, call, json_response, replace_body
-from faultworld import (
-    FLEET_CHANGES,
-    FLEET_OUTCOME,
-    REGION,
-    World,
-    assert_only_reported_changes,
-    fleet,
-)
+from faultworld import FLEET_CHANGES, FLEET_OUTCOME, World, assert_only_reported_changes, fleet
+
+from tests.support.names import REGION
 
 GET_METRIC_DATA = call("cloudwatch:GetMetricData")
 

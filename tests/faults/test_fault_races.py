@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, call
-from faultworld import (
-    MARK,
-    RECLAIM,
-    REGION,
-    World,
-    after_scan,
-    assert_only_reported_changes,
-    fleet,
-    sagemaker_backend,
-)
+from faultworld import World, after_scan, assert_only_reported_changes, fleet, sagemaker_backend
+
+from tests.support.names import MARK, RECLAIM, REGION
 
 
 def named(name: str):

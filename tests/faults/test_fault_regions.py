@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, call
-from faultworld import (
-    OTHER_REGION,
-    REGION,
-    World,
-    assert_only_reported_changes,
-    fleet,
-)
+from faultworld import World, assert_only_reported_changes, fleet
+
+from tests.support.names import OTHER_REGION, REGION
 
 
 def _two_regions(world: World) -> None:

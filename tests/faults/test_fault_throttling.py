@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 from faultnet import Network, call
-from faultworld import (
-    REGION,
-    Outcome,
-    World,
-    assert_only_reported_changes,
-    fleet,
-    new_account,
-)
+from faultworld import Outcome, World, assert_only_reported_changes, fleet, new_account
+
+from tests.support.names import REGION
 
 
 def _run(world: World, net: Network) -> tuple[Outcome, dict, list[tuple[str, dict]], list[str], float]:

@@ -29,14 +29,9 @@ from botocore.exceptions import ClientError
 
 import cost_watcher
 from cost_watcher.scan.clients import Clients
-from cost_watcher.sim.account import (
-    EndpointSpec,
-    VariantSpec,
-    build_account,
-    busy,
-    demo_specs,
-    simulate_inference_components,
-)
+from cost_watcher.sim.account import build_account
+from cost_watcher.sim.moto_fidelity import simulate_inference_components
+from cost_watcher.sim.specs import EndpointSpec, VariantSpec, busy, demo_specs
 from tests.infra.iam_eval import Request, allowed, denied, function_role, granted_actions, render, role_statements
 from tests.infra.iam_requests import ACCOUNT, Call, CallRecorder, requests_for
 from tests.infra.template import only

@@ -134,10 +134,16 @@ def test_the_scheduled_event_is_one_the_handler_accepts(report_template):
     assert settings_for(event, base) == base
 
 
-def test_a_failed_run_is_not_retried_silently_and_lands_in_the_dlq(report_template):
-    _, config = only(report_template, "AWS::Lambda::EventInvokeConfig")
-    queue_id, _ = only(report_template, "AWS::SQS::Queue")
-    assert config["MaximumRetryAttempts"] == 0
+@pytest.mark.parametrize("variant", ["report", "act"])
+def test_a_crashed_run_is_retried_within_its_event_age_then_lands_in_the_dlq(synth, variant):
+    template = synth.templates[variant]
+    _, config = only(template, "AWS::Lambda::EventInvokeConfig")
+    _, function = function_of(template)
+    queue_id, _ = only(template, "AWS::SQS::Queue")
+    assert config["MaximumRetryAttempts"] >= 1
+    attempts = config["MaximumRetryAttempts"] + 1
+    assert config["MaximumEventAgeInSeconds"] >= attempts * function["Timeout"], "a retry would expire unrun"
+    assert config["MaximumEventAgeInSeconds"] <= 6 * 3600
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == get_att(queue_id, "Arn")
 
 

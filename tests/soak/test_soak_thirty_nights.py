@@ -21,21 +21,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from faultworld import (
-    FAST,
-    MARK,
-    NOW,
-    RECLAIM,
-    REGION,
-    World,
-    assert_only_reported_changes,
-    scheduled,
-    spec,
-)
+from faultworld import NOW, World, assert_only_reported_changes, scheduled
 
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import restore
-from cost_watcher.sim.account import VariantSpec, busy
+from cost_watcher.sim.specs import VariantSpec, busy
+from tests.support.fleet import spec
+from tests.support.names import FAST, MARK, RECLAIM, REGION
 
 NIGHTS = 30
 RESTORED_AFTER_NIGHT = 8

@@ -3,29 +3,24 @@
 Endpoints are created through the SageMaker API, then aged through moto's backend (the API
 cannot backdate a creation time). CloudWatch gets what SageMaker would publish: hourly
 Invocations for variants with traffic, CPUUtilization for every instance-backed variant.
-moto has no inference components, so the simulated account answers ListInferenceComponents
-itself (empty unless a scenario says otherwise).
+moto answers as AWS does through the one fidelity layer (moto_fidelity), installed here.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
-
 from cost_watcher.judge.signals import BACKLOG, INVOCATIONS_PROCESSED, serves
 from cost_watcher.scan.clients import Clients
+from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws, simulate_inference_components
+from cost_watcher.sim.specs import DEMO_REGIONS, EndpointSpec, demo_specs
 
-DEMO_REGIONS = ("us-east-1", "eu-west-1")
 ROLE_ARN = "arn:aws:iam::123456789012:role/demo-sagemaker-execution"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo-inference:latest"
-Traffic = Callable[[int], float]  # hours ago -> invocations in that hour
 FAKE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",
@@ -60,212 +55,6 @@ def demo_stack() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def busy(per_hour: float) -> Traffic:
-    """Steady daytime-peaking traffic every hour."""
-    return lambda h: round(per_hour * (0.6 + 0.4 * math.sin(h / 24 * 2 * math.pi)))
-
-
-def burst_at(*days_ago: float, count: float = 40) -> Traffic:
-    """Traffic only in the hours given (as days ago): a forgotten endpoint's last calls."""
-    hours = {round(d * 24) for d in days_ago}
-    return lambda h: count if h in hours else 0
-
-
-def weekly(count: float = 40, first_days_ago: float = 3) -> Traffic:
-    """A weekly batch job: one busy hour every 7 days."""
-    return lambda h: count if h >= first_days_ago * 24 and (h - round(first_days_ago * 24)) % (7 * 24) == 0 else 0
-
-
-def trickle(per_day: float) -> Traffic:
-    """A few calls a day, spread over working hours."""
-    return lambda h: per_day / 8 if h % 24 in range(8, 16) else 0
-
-
-def reactivated(quiet_days: float, busy_hours: int, per_hour: float = 120) -> Traffic:
-    """Busy long ago, silent for `quiet_days`, busy again for the last `busy_hours`."""
-    return lambda h: per_hour if h < busy_hours or h > quiet_days * 24 else 0
-
-
-def silent(_: int) -> float:
-    return 0
-
-
-@dataclass(frozen=True)
-class VariantSpec:
-    name: str = "AllTraffic"
-    instance_type: str | None = "ml.m5.large"
-    count: int = 1
-    traffic: Traffic = silent
-    cpu_pct: float = 20.0
-    serverless: bool = False
-    gpu_pct: float | None = None
-    provisioned_concurrency: int | None = None  # serverless only: bills at rest
-
-
-@dataclass(frozen=True)
-class EndpointSpec:
-    name: str
-    region: str = "us-east-1"
-    variants: tuple[VariantSpec, ...] = (VariantSpec(),)
-    age_days: float = 60
-    tags: dict[str, str] = field(default_factory=dict)
-    status: str = "InService"
-    autoscaling: tuple[int, int, float] | None = None  # min, max, invocations per instance per minute
-    lose_config: bool = False  # its endpoint config was deleted while it runs
-    asynchronous: bool = False  # AsyncInferenceConfig: publishes InvocationsProcessed and its queue, no Invocations
-    backlog: Traffic = silent  # async only: requests waiting in the queue, by hours ago
-    story: str = ""
-
-
-def demo_specs(now: datetime, prefix: str = "cost-watcher:") -> list[EndpointSpec]:
-    """Twenty-three endpoints over two regions covering every verdict, every kind and the tag contract."""
-    day = lambda n: (now - timedelta(days=n)).date().isoformat()  # noqa: E731
-    reclaim, mark, ignore = prefix + "reclaim", prefix + "idle-since", prefix + "ignore"
-    east, west = DEMO_REGIONS
-    return [
-        EndpointSpec(
-            "fraud-scoring-prod",
-            east,
-            (VariantSpec(instance_type="ml.c5.xlarge", count=2, traffic=busy(900), cpu_pct=55),),
-            autoscaling=(2, 6, 1200),
-            tags={"team": "risk"},
-            story="busy production endpoint",
-        ),
-        EndpointSpec("pricing-api", east, (VariantSpec(traffic=busy(300), cpu_pct=35),), story="busy, single instance"),
-        EndpointSpec(
-            "churn-model-v1",
-            east,
-            (VariantSpec(instance_type="ml.m5.xlarge", traffic=burst_at(23)),),
-            tags={reclaim: "delete", "team": "growth"},
-            story="last used 23 days ago, opted in to delete",
-        ),
-        EndpointSpec(
-            "churn-model-v2-shadow",
-            east,
-            (VariantSpec(),),
-            tags={"team": "growth"},
-            story="never invoked, not opted in",
-        ),
-        EndpointSpec(
-            "image-embed-gpu",
-            east,
-            (VariantSpec(instance_type="ml.g4dn.xlarge", count=2, cpu_pct=3, gpu_pct=0),),
-            tags={reclaim: "scale-down", mark: day(5)},
-            autoscaling=(2, 4, 300),
-            story="idle GPU endpoint past its grace period, opted in to scale down",
-        ),
-        EndpointSpec(
-            "weekly-report-scorer",
-            east,
-            (VariantSpec(instance_type="ml.g4dn.2xlarge", traffic=weekly(40), cpu_pct=2, gpu_pct=4),),
-            story="a weekly batch on a GPU: underused",
-        ),
-        EndpointSpec(
-            "recsys-ab-test",
-            east,
-            (
-                VariantSpec("ModelA", "ml.m5.xlarge", 2, busy(400), 40),
-                VariantSpec("ModelB", "ml.m5.xlarge", 1, silent, 1),
-            ),
-            story="A/B test whose variant B gets no traffic",
-        ),
-        EndpointSpec(
-            "support-bot-serverless",
-            east,
-            (VariantSpec(instance_type=None, count=0, serverless=True),),
-            story="serverless and idle: costs nothing",
-        ),
-        EndpointSpec(
-            "search-rerank",
-            east,
-            (VariantSpec(instance_type="ml.c5.2xlarge", traffic=reactivated(21, 20)),),
-            tags={reclaim: "delete", mark: day(10)},
-            story="idle for weeks, traffic again since yesterday",
-        ),
-        EndpointSpec(
-            "forecast-staging",
-            east,
-            (VariantSpec(),),
-            age_days=2,
-            tags={reclaim: "delete"},
-            story="created two days ago",
-        ),
-        EndpointSpec("nlp-ner-canary", east, (VariantSpec(),), status="Failed", story="failed deployment"),
-        EndpointSpec(
-            "legacy-xgb-batch",
-            east,
-            (VariantSpec(instance_type="ml.m5.2xlarge", traffic=burst_at(29)),),
-            tags={reclaim: "Delete "},
-            story="opt-in tag in the wrong case: a warning, no opt-in",
-        ),
-        EndpointSpec(
-            "llm-summarizer",
-            east,
-            (VariantSpec(instance_type="ml.g4dn.2xlarge", count=4, traffic=trickle(40), cpu_pct=4, gpu_pct=6),),
-            autoscaling=(4, 8, 600),
-            story="four GPUs for 40 calls a day: underused, right-size by capacity",
-        ),
-        EndpointSpec("team-sandbox", east, (VariantSpec(),), tags={ignore: "true"}, story="ignored by tag"),
-        EndpointSpec(
-            "video-transcribe-async",
-            east,
-            (VariantSpec(instance_type="ml.g4dn.xlarge", traffic=busy(60), cpu_pct=40, gpu_pct=55),),
-            asynchronous=True,
-            backlog=busy(12),
-            tags={reclaim: "delete"},
-            story="busy asynchronous endpoint, opted in: judged by what it processed, never deleted",
-        ),
-        EndpointSpec(
-            "batch-embed-async",
-            east,
-            (VariantSpec(instance_type="ml.g4dn.xlarge", cpu_pct=1, gpu_pct=0),),
-            asynchronous=True,
-            story="asynchronous, nothing processed or queued for weeks: idle",
-        ),
-        EndpointSpec(
-            "faq-serverless-pc",
-            east,
-            (VariantSpec(instance_type=None, count=0, serverless=True, provisioned_concurrency=4),),
-            story="serverless with provisioned concurrency: bills at rest, idle",
-        ),
-        EndpointSpec(
-            "ranker-rollback-failed",
-            east,
-            (VariantSpec(instance_type="ml.c5.xlarge", count=2, traffic=burst_at(20)),),
-            status="UpdateRollbackFailed",
-            tags={reclaim: "delete"},
-            story="UpdateRollbackFailed: serves and bills, judged idle, never acted on",
-        ),
-        EndpointSpec(
-            "ocr-invoices-eu",
-            west,
-            (VariantSpec(instance_type="ml.c5.2xlarge", traffic=busy(250), cpu_pct=30),),
-            story="busy",
-        ),
-        EndpointSpec(
-            "kyc-face-match-eu",
-            west,
-            (VariantSpec(instance_type="ml.g4dn.xlarge"),),
-            tags={reclaim: "delete", mark: day(1)},
-            story="never invoked, opted in, in its grace period",
-        ),
-        EndpointSpec(
-            "translation-eu",
-            west,
-            (VariantSpec(count=3, traffic=trickle(12), cpu_pct=4),),
-            story="a dozen calls a day on three instances: underused",
-        ),
-        EndpointSpec(
-            "doc-classifier-eu",
-            west,
-            (VariantSpec(traffic=burst_at(9)),),
-            lose_config=True,
-            story="its endpoint config was deleted: cannot be described, so unknown",
-        ),
-        EndpointSpec("churn-eu-updating", west, (VariantSpec(),), status="Updating", story="being updated"),
-    ]
 
 
 def build_demo_account(clients: Clients, now: datetime | None = None) -> list[EndpointSpec]:
@@ -420,102 +209,3 @@ def _metrics(spec: EndpointSpec, now: datetime, history_days: int) -> list[tuple
         out += [("AWS/SageMaker", {"MetricName": BACKLOG, "Dimensions": dims, "Timestamp": top - timedelta(hours=h),
                                    "Value": float(spec.backlog(h)), "Unit": "None"}) for h in range(hours)]
     return out
-
-
-def simulate_inference_components(clients: Clients, components: list[dict[str, Any]]) -> None:
-    """Answer ListInferenceComponents from `components` (moto does not implement it)."""
-
-    def answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        if model.name != "ListInferenceComponents":
-            return None
-        return AWSResponse("https://simulated", 200, {}, None), {"InferenceComponents": list(components)}
-
-    clients.register("before-call.sagemaker.ListInferenceComponents", answer)
-
-
-def make_moto_behave_like_aws() -> None:
-    """Where moto is laxer or noisier than AWS, make it answer as AWS does (idempotent).
-
-    - ListMetrics lists each series once (moto repeats a series per datapoint), which
-      keeps call counts honest and listing fast;
-    - ListEndpoints pages 10 at a time by default, as AWS does (moto: 100).
-    """
-    from moto.cloudwatch.models import CloudWatchBackend
-    from moto.sagemaker import models as sagemaker_models
-
-    sagemaker_models.PAGINATION_MODEL["list_endpoints"]["limit_default"] = 10
-    if getattr(CloudWatchBackend, "_one_per_series", False):
-        return
-
-    def get_filtered_metrics(self: Any, metric_name: str, namespace: str, dimensions: list[dict[str, str]]) -> list:
-        seen, unique = set(), []
-        for metric in self.get_all_metrics():
-            key = (metric.namespace, metric.name, frozenset((d.name, d.value) for d in metric.dimensions))
-            if (
-                key in seen
-                or (namespace and metric.namespace != namespace)
-                or (metric_name and metric.name != metric_name)
-            ):
-                continue
-            if dimensions and any(
-                (d["Name"], d.get("Value")) not in {(x.name, x.value) for x in metric.dimensions} for d in dimensions
-            ):
-                continue
-            seen.add(key)
-            unique.append(metric)
-        return unique
-
-    CloudWatchBackend.get_filtered_metrics = get_filtered_metrics
-    CloudWatchBackend.get_metric_data = _indexed_get_metric_data(CloudWatchBackend.get_metric_data)
-    CloudWatchBackend._one_per_series = True
-
-
-def _indexed_get_metric_data(original: Callable[..., Any]) -> Callable[..., Any]:
-    """GetMetricData matching namespace, name and the exact dimension set, as AWS does.
-
-    moto compares every datapoint with every period of every query (and ignores the
-    namespace when dimensions are given); indexing the datapoints once per call gives
-    the same answers in linear time, which is what lets tests and the benchmark scan
-    thousands of endpoints.
-    """
-    from moto.cloudwatch.models import Statistics
-
-    def get_metric_data(self: Any, queries: list[dict[str, Any]], start_time: datetime, end_time: datetime,
-                        scan_by: str = "TimestampAscending") -> list[dict[str, Any]]:
-        if any("MetricStat" not in query for query in queries):
-            return original(self, queries, start_time, end_time, scan_by)
-        original(self, [], start_time, end_time, scan_by)  # moto's own argument validation
-        start, end = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
-        index: dict[tuple[str, str, frozenset], list[Any]] = {}
-        for datum in self.get_all_metrics():
-            if start <= datum.timestamp < end:
-                key = (datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions))
-                index.setdefault(key, []).append(datum)
-        results = []
-        for query in queries:
-            stat_spec = query["MetricStat"]
-            metric = stat_spec["Metric"]
-            key = (metric["Namespace"], metric["MetricName"],
-                   frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
-            period = int(stat_spec["Period"])
-            buckets: dict[int, list[Any]] = {}
-            for datum in index.get(key, []):
-                if stat_spec.get("Unit") and datum.unit != stat_spec["Unit"]:
-                    continue
-                buckets.setdefault(int((datum.timestamp - start).total_seconds()) // period, []).append(datum)
-            timestamps, values = [], []
-            for slot in sorted(buckets):
-                stats = Statistics([stat_spec["Stat"]], start + timedelta(seconds=slot * period))
-                stats.metric_data = buckets[slot]
-                timestamps.append(stats.timestamp)
-                values.append(stats.get_statistics_for_type(stat_spec["Stat"]))
-            if scan_by == "TimestampDescending":
-                timestamps.reverse()
-                values.reverse()
-            if query.get("ReturnData", True):
-                label = query.get("Label") or f"{metric['MetricName']} {stat_spec['Stat']}"
-                results.append({"id": query["Id"], "label": label, "values": values, "timestamps": timestamps,
-                                "status_code": "Complete"})
-        return results
-
-    return get_metric_data

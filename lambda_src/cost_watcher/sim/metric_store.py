@@ -1,20 +1,14 @@
-"""An indexed metric store for moto's CloudWatch backend, with AWS's matching rules.
+"""moto's CloudWatch as AWS answers it: one sorted series per (namespace, metric, exact dimensions).
 
-Why: moto keeps every datapoint in one list and, for each GetMetricData query, rescans
-that list once per period; ListMetrics de-duplicates in quadratic time. At 1,000
-endpoints with a week of hourly datapoints that is hours of server CPU per scan, which
-would drown the round-trip latency this benchmark is about. This store keeps one sorted
-series per (namespace, metric, exact dimension set), so a query costs a binary search.
+Why: moto keeps every datapoint in one list, rescans it once per period of every
+GetMetricData query, and ListMetrics repeats a series per datapoint; at thousands of
+endpoints that is hours of CPU per scan. Here a query costs a binary search.
 
-Semantics follow AWS, not moto's laxer ones: GetMetricData and GetMetricStatistics match
-the exact dimension set (a query with EndpointName alone finds nothing for a series
-published with EndpointName+VariantName); ListMetrics returns each series once, 500 a page,
-only if it has data from the last 14 days, and its dimension filter keeps series that
-carry the named dimensions.
-
-`install()` swaps the methods on moto's CloudWatchBackend class for this process; only the
-benchmark calls it (seed_account.seed and LatencyServer do, idempotently). Metric math
-and Metrics Insights queries are refused with a clear error rather than answered wrongly.
+AWS's rules, not moto's laxer ones: GetMetricData and GetMetricStatistics match the exact
+dimension set (EndpointName alone finds nothing of a series published with
+EndpointName+VariantName); ListMetrics lists each series once, 500 a page, only if it has
+data from the last 14 days. Metric math is refused with a clear error, not answered wrongly.
+Part of the one fidelity layer: install it through moto_fidelity.make_moto_behave_like_aws().
 """
 
 from __future__ import annotations
@@ -102,7 +96,7 @@ def statistic(stat: str, values: Sequence[float]) -> float:
         if 0 <= rank <= 1:
             ordered = sorted(values)
             return float(ordered[max(0, math.ceil(rank * len(ordered)) - 1)])
-    raise InvalidParameterValue(f"Statistic {stat!r} is not supported by the benchmark's metric store; "
+    raise InvalidParameterValue(f"Statistic {stat!r} is not supported by the simulated metric store; "
                                 "use Sum, Average, Minimum, Maximum, SampleCount or pNN")
 
 
@@ -160,9 +154,9 @@ class MetricIndex:
 
 
 def _index(backend: CloudWatchBackend) -> MetricIndex:
-    index = backend.__dict__.get("_bench_index")
+    index = backend.__dict__.get("_simulated_index")
     if index is None:
-        index = backend.__dict__.setdefault("_bench_index", MetricIndex())
+        index = backend.__dict__.setdefault("_simulated_index", MetricIndex())
     return index
 
 
@@ -174,7 +168,7 @@ def put_metric_data(self: CloudWatchBackend, namespace: str, metric_data: list[d
     index = _index(self)
     for metric in metric_data:
         if metric.get("StatisticValues"):
-            raise InvalidParameterValue("StatisticValues is not supported by the benchmark's metric store")
+            raise InvalidParameterValue("StatisticValues is not supported by the simulated metric store")
         dims = _dims(metric.get("Dimensions"))
         stamp = to_epoch(metric.get("Timestamp") or datetime.now(UTC))
         values = metric.get("Values") or [metric.get("Value", 0)]
@@ -194,7 +188,7 @@ def get_metric_data(self: CloudWatchBackend, queries: list[dict[str, Any]], star
     for query in queries:
         stat_spec = query.get("MetricStat")
         if stat_spec is None:
-            raise ValidationError("The benchmark's metric store answers MetricStat queries only, "
+            raise ValidationError("The simulated metric store answers MetricStat queries only, "
                                   f"not expressions (query {query.get('Id')!r})")
         metric = stat_spec["Metric"]
         points = index.query(metric["Namespace"], metric["MetricName"], _dims(metric.get("Dimensions")),
@@ -247,7 +241,6 @@ def list_metrics(self: CloudWatchBackend, next_token: str | None, namespace: str
     return (str(following) if following < len(keys) else None), metrics
 
 
-_ORIGINALS: dict[str, Any] = {}
 _REPLACEMENTS = {
     "put_metric_data": put_metric_data,
     "get_metric_data": get_metric_data,
@@ -259,10 +252,4 @@ _REPLACEMENTS = {
 def install() -> None:
     """Use the indexed store for every CloudWatch backend in this process (idempotent)."""
     for name, replacement in _REPLACEMENTS.items():
-        _ORIGINALS.setdefault(name, getattr(CloudWatchBackend, name))
         setattr(CloudWatchBackend, name, replacement)
-
-
-def uninstall() -> None:
-    for name, original in _ORIGINALS.items():
-        setattr(CloudWatchBackend, name, original)
