@@ -78,9 +78,6 @@ class Settings:
     def tags(self) -> TagKeys:
         return TagKeys(self.tag_prefix)
 
-    def tag(self, name: str) -> str:
-        """Full tag key for one of our tags, e.g. tag('reclaim') -> 'cost-watcher:reclaim'."""
-        return TagKeys(self.tag_prefix).key(name)
 
     def replace(self, **changes: Any) -> Settings:
         return validate(dataclasses.replace(self, **changes))

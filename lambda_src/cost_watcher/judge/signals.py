@@ -54,8 +54,9 @@ SIGNALS: dict[str, Signal] = {
                        _GUIDE + "monitoring-cloudwatch.html"),
 }
 
-_API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html"
-# EndpointStatus -> (serves and bills?, why we say so). Only InService is ever acted on.
+# EndpointStatus -> (serves and bills?, why we say so), as DescribeEndpoint documents it:
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html
+# Only InService is ever acted on.
 STATUSES: dict[str, tuple[bool, str]] = {
     "InService": (True, "\"available to process incoming requests\""),
     "UpdateRollbackFailed": (True, "\"in service with a mix of the old and new endpoint configurations\""),
@@ -67,7 +68,6 @@ STATUSES: dict[str, tuple[bool, str]] = {
     "Failed": (False, "could not be created, updated or re-scaled; DeleteEndpoint is the only operation left"),
     "OutOfService": (False, "\"not available to take incoming requests\""),
 }
-STATUS_SOURCE = _API
 
 
 def serves(status: str) -> bool:

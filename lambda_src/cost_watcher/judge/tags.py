@@ -13,7 +13,6 @@ from datetime import date
 from cost_watcher.settings import TagKeys
 
 RECLAIM_VALUES = ("delete", "scale-down")
-RECLAIM, IGNORE, IDLE_SINCE = "reclaim", "ignore", "idle-since"
 
 
 @dataclass

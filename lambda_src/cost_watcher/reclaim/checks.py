@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cost_watcher.judge.tags import RECLAIM, parse_tags
+from cost_watcher.judge.tags import parse_tags
 from cost_watcher.model import Action, Finding
 from cost_watcher.scan import inventory
 from cost_watcher.settings import Settings
@@ -41,7 +41,7 @@ def untagged_component(finding: Finding, live: dict[str, Any], sagemaker: Any, s
     components = finding.endpoint.components if finding.endpoint else []
     accepted = ("delete",) if finding.action == Action.DELETE else ("delete", "scale-down")
     arn_base = (live.get("EndpointArn") or finding.endpoint.arn).rsplit(":", 1)[0]
-    key = settings.tag(RECLAIM)
+    key = settings.tags.reclaim
     for component in components:
         tags = inventory.list_tags(sagemaker, f"{arn_base}:inference-component/{component.name}")
         if tags.get(key) not in accepted:

@@ -7,7 +7,6 @@ from typing import Any
 
 from cost_watcher.errors import describe_error, is_not_found
 from cost_watcher.judge import policy
-from cost_watcher.judge.tags import IDLE_SINCE
 from cost_watcher.model import Action, Finding, Outcome, RegionError, Report
 from cost_watcher.reclaim import actions
 from cost_watcher.reclaim.context import fail, failure
@@ -22,7 +21,7 @@ def discover_marks(findings: list[Finding], settings: Settings, clients: Any, re
         endpoint = finding.endpoint
         if endpoint is not None and not endpoint.described and finding.verdict in policy.TRAFFIC_VERDICTS:
             unseen.setdefault(finding.region, []).append(finding)
-    key = settings.tag(IDLE_SINCE)
+    key = settings.tags.idle_since
     for region, group in unseen.items():
         try:
             marked = actions.marked_endpoints(clients.client("resourcegroupstaggingapi", region), key)
@@ -45,7 +44,7 @@ def mark_or_unmark(finding: Finding, settings: Settings, clients: Any, report: R
     """Carry out a MARK or UNMARK action; the outcome (and any error) lands on the finding/report."""
     sagemaker = clients.sagemaker(finding.region)
     arn = finding.endpoint.arn if finding.endpoint else ""
-    key = settings.tag(IDLE_SINCE)
+    key = settings.tags.idle_since
     try:
         if finding.action == Action.MARK:
             actions.add_mark(sagemaker, arn, key, today.isoformat())
@@ -65,7 +64,7 @@ def mark_or_unmark(finding: Finding, settings: Settings, clients: Any, report: R
 def unmark_after_traffic(finding: Finding, settings: Settings, clients: Any) -> None:
     """The re-check saw traffic: the grace period starts again, so the mark goes."""
     try:
-        actions.remove_mark(clients.sagemaker(finding.region), finding.endpoint.arn, settings.tag(IDLE_SINCE))
+        actions.remove_mark(clients.sagemaker(finding.region), finding.endpoint.arn, settings.tags.idle_since)
         finding.idle_since = None
         finding.action_result = finding.action_result.plus("mark removed")
     except Exception as error:  # noqa: BLE001

@@ -11,11 +11,11 @@ from botocore.exceptions import ClientError, WaiterError
 
 from cost_watcher.errors import is_not_found
 from cost_watcher.judge import policy
-from cost_watcher.judge.tags import IDLE_SINCE
 from cost_watcher.reclaim import actions, replay
 from cost_watcher.reclaim.actions import Wait
 from cost_watcher.reclaim.ledger import Record
 from cost_watcher.reclaim.restore_result import RestoreContext, RestoreResult, created_since
+from cost_watcher.settings import TagKeys
 
 
 def _ensure(result: RestoreResult, sagemaker: Any, kind: str, api_noun: str, name: str, described: dict) -> None:
@@ -45,7 +45,7 @@ def recreate(result: RestoreResult, record: Record, live: dict[str, Any] | None,
         if not dry:
             _create_endpoint(run, name, config["EndpointConfigName"], tags)
         result.steps.append(f"{would} endpoint {name} with config {config['EndpointConfigName']} and "
-                            f"{len(tags)} tag(s) (without the {prefix}{IDLE_SINCE} mark)")
+                            f"{len(tags)} tag(s) (without the {TagKeys(prefix).idle_since} mark)")
     else:
         result.steps.append(f"endpoint {name} exists (an earlier restore): continuing")
     if dry:

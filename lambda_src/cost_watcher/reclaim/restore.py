@@ -21,14 +21,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from cost_watcher.errors import describe_error
-from cost_watcher.judge.tags import RECLAIM
 from cost_watcher.reclaim import actions
 from cost_watcher.reclaim.actions import EndpointGone, Wait
 from cost_watcher.reclaim.ledger import Ledger, Record
 from cost_watcher.reclaim.recreate import recreate
 from cost_watcher.reclaim.restore_result import RestoreContext, RestoreError, RestoreResult, created_since
 from cost_watcher.reclaim.scale_back import scale_back
-from cost_watcher.settings import Settings, SettingsError, validate_region
+from cost_watcher.settings import Settings, SettingsError, TagKeys, validate_region
 
 WAIT_RESTORE = Wait(delay=30, attempts=60)  # creating an endpoint takes minutes; a person is waiting
 DEFAULT_PREFIX = Settings().tag_prefix
@@ -108,7 +107,7 @@ def _check_ours(record: Record, live: dict[str, Any]) -> None:
 
 
 def _warn_opt_in(result: RestoreResult, record: Record, prefix: str) -> None:
-    key = prefix + RECLAIM
+    key = TagKeys(prefix).reclaim
     value = next((t["Value"] for t in record.doc.get("tags", []) if t["Key"] == key), None)
     if value:
         result.warnings.append(

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from cost_watcher.judge import policy
-from cost_watcher.judge.tags import IDLE_SINCE
 from cost_watcher.reclaim import actions
 from cost_watcher.reclaim.ledger import Record
 from cost_watcher.reclaim.recreate import in_service
 from cost_watcher.reclaim.restore_result import RestoreContext, RestoreResult
 from cost_watcher.scan.inventory import list_tags
+from cost_watcher.settings import TagKeys
 
 
 def scale_back(result: RestoreResult, record: Record, live: dict[str, Any], run: RestoreContext) -> None:
@@ -37,7 +37,7 @@ def scale_back(result: RestoreResult, record: Record, live: dict[str, Any], run:
         if not dry:
             actions.set_copy_count(sagemaker, component["InferenceComponentName"], component["CopyCount"])
         result.steps.append(f"{verb} {component['InferenceComponentName']} copies back to {component['CopyCount']}")
-    mark = prefix + IDLE_SINCE
+    mark = TagKeys(prefix).idle_since
     tags = list_tags(sagemaker, live["EndpointArn"])
     if mark in tags:
         if not dry:
