@@ -27,6 +27,35 @@ class TimeLimit(Exception):
     report and digest still go out (that region then counts as not seen)."""
 
 
+class StoreError(Exception):
+    """The store could not be opened; the message says why and what is accepted."""
+
+
+class LedgerError(Exception):
+    """The ledger could not be opened, written, verified or read; the message says which and why."""
+
+
+class EndpointGone(Exception):
+    """The endpoint no longer exists: reported, not an error."""
+
+
+class StepFailed(Exception):
+    """A call of the reclaim failed; `step` names the call under way, for errors (a dropped
+    connection) that do not name their operation themselves."""
+
+    def __init__(self, step: str, error: Exception) -> None:
+        super().__init__(f"{step}: {error}")
+        self.step, self.error = step, error
+
+
+class RestoreError(Exception):
+    """Restore cannot start (no record, a different endpoint in the way); the message says why."""
+
+
+class IncompleteRecord(Exception):
+    """Something a restore would need can no longer be read: the reclaim must not happen."""
+
+
 def error_code(error: BaseException) -> str | None:
     return error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
 

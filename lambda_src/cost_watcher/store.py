@@ -10,12 +10,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
-from cost_watcher.errors import error_code
+from cost_watcher.aws import AwsClients
+from cost_watcher.errors import StoreError, error_code
 from cost_watcher.settings import SettingsError, validate_ledger
-
-
-class StoreError(Exception):
-    """The store could not be opened; the message says why and what is accepted."""
 
 
 class Store(Protocol):
@@ -84,7 +81,7 @@ class DirectoryStore:
         return [f"{prefix}{path.name}" for path in folder.iterdir() if path.is_file()]
 
 
-def open_store(location: str | None, clients: Any) -> Store:
+def open_store(location: str | None, clients: AwsClients) -> Store:
     """A Store for `s3://bucket[/prefix]` or a local directory path; StoreError when unusable."""
     if not location or not location.strip():
         raise StoreError("no ledger configured: set ledger (or --ledger) to s3://bucket[/prefix] or a directory")

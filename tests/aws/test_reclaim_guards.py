@@ -22,9 +22,10 @@ from reclaim_support import (
 from cost_watcher import engine
 from cost_watcher.model import Action
 from cost_watcher.reclaim import apply as reclaim
-from cost_watcher.reclaim.ledger import DirectoryStore, Ledger
+from cost_watcher.reclaim.ledger import Ledger
 from cost_watcher.sim.account import build_demo_account
 from cost_watcher.sim.specs import DEMO_REGIONS, VariantSpec, busy, trickle
+from cost_watcher.store import DirectoryStore
 from tests.support.fleet import spec
 from tests.support.names import FAST, IGNORE, MARK, RECLAIM, REGION
 

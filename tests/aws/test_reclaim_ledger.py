@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from moto import mock_aws
 
-from cost_watcher.reclaim.ledger import SCHEMA, Ledger, LedgerError, open_ledger
+from cost_watcher.errors import LedgerError
+from cost_watcher.reclaim.ledger import SCHEMA, Ledger, open_ledger
 from cost_watcher.scan.clients import Clients
 
 WHEN = datetime(2025, 3, 10, 12, 0, 5, 123456, tzinfo=UTC)

@@ -18,8 +18,9 @@ from reclaim_support import (
     tags_of,
 )
 
+from cost_watcher.errors import RestoreError
 from cost_watcher.reclaim.ledger import open_ledger
-from cost_watcher.reclaim.restore import RestoreError, render_restore, restore
+from cost_watcher.reclaim.restore import render_restore, restore
 from tests.support.fleet import spec
 from tests.support.names import MARK, RECLAIM, REGION
 

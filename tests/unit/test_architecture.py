@@ -69,3 +69,15 @@ def test_judge_decides_without_aws():
     talking = [name for name, path in modules().items() if folder(name) == "judge"
                and any(token in path.read_text() for token in ("import boto3", "from botocore", "import botocore"))]
     assert talking == []
+
+
+def test_every_exception_lives_in_errors():
+    """One place to learn what can go wrong, and how each face answers it."""
+
+    def is_exception(node: ast.ClassDef) -> bool:
+        return any(isinstance(base, ast.Name) and (base.id.endswith(("Error", "Exception")) or base.id in {
+            "Exception", "LookupError"}) for base in node.bases)
+
+    elsewhere = [f"{name}.{node.name}" for name, path in modules().items() if name != "errors"
+                 for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef) and is_exception(node)]
+    assert elsewhere == []

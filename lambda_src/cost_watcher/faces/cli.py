@@ -17,9 +17,7 @@ from contextlib import ExitStack
 from typing import NoReturn
 
 from cost_watcher import __version__
-from cost_watcher.errors import UsageError
-from cost_watcher.reclaim.ledger import LedgerError
-from cost_watcher.reclaim.restore import RestoreError
+from cost_watcher.errors import LedgerError, RestoreError, UsageError
 from cost_watcher.settings import (
     ENV_PREFIX,
     MAX_LOOKBACK_DAYS,

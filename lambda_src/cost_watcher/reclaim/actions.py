@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from cost_watcher.errors import error_code, is_not_found
+from cost_watcher.errors import EndpointGone, error_code, is_not_found
 from cost_watcher.judge.policy import ScaleDownPlan
 from cost_watcher.scan import metrics
 from cost_watcher.scan.inventory import list_tags
@@ -47,10 +47,6 @@ class Wait:
 
 
 WAIT = Wait()  # within a nightly run: a minute per endpoint at most
-
-
-class EndpointGone(Exception):
-    """The endpoint no longer exists: reported, not an error."""
 
 
 _COMPONENT_WAITERS = WaiterModel({

@@ -22,8 +22,9 @@ steps.py (checks.py, snapshot.py, actions.py) for each endpoint.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
+from cost_watcher.aws import AwsClients
+from cost_watcher.errors import LedgerError
 from cost_watcher.judge import policy
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, Outcome, RegionError, Report
 from cost_watcher.reclaim import actions
@@ -31,7 +32,7 @@ from cost_watcher.reclaim.actions import Wait
 from cost_watcher.reclaim.carry_over import carry_over
 from cost_watcher.reclaim.context import Clock, RunContext, fail
 from cost_watcher.reclaim.journal import Journal
-from cost_watcher.reclaim.ledger import LedgerError, open_ledger
+from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.marks import discover_marks, mark_or_unmark
 from cost_watcher.reclaim.recheck import recheck
 from cost_watcher.reclaim.steps import reclaim
@@ -44,7 +45,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def apply(findings: list[Finding], settings: Settings, clients: Any, now: datetime, report: Report, *,
+def apply(findings: list[Finding], settings: Settings, clients: AwsClients, now: datetime, report: Report, *,
           run_id: str | None = None, deadline: datetime | None = None, wait: Wait | None = None,
           clock: Clock = _utc_now) -> None:
     """Plan and (unless dry run) carry out the reclaim of these findings. See module doc.

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from cost_watcher.aws import AwsClients
+from cost_watcher.errors import EndpointGone
 from cost_watcher.judge import policy
 from cost_watcher.model import Action, Finding, Outcome
 from cost_watcher.reclaim import actions
-from cost_watcher.reclaim.actions import EndpointGone
 from cost_watcher.reclaim.journal import STARTED, Journal
 from cost_watcher.reclaim.ledger import Ledger
 from cost_watcher.record import finding_from_dict
 
 
-def carry_over(journal: Journal, findings: list[Finding], ready: list[Finding], clients: Any,
+def carry_over(journal: Journal, findings: list[Finding], ready: list[Finding], clients: AwsClients,
                ledger: Ledger) -> list[Finding]:
     """Bring what an earlier attempt of this run did into this attempt's findings; returns
     the ready candidates still to act on (those it finished are not acted on again).
@@ -45,7 +46,7 @@ def carry_over(journal: Journal, findings: list[Finding], ready: list[Finding], 
     return [f for f in ready if (f.region, f.name) in waiting]
 
 
-def done_by_earlier_attempt(entry: dict[str, Any], clients: Any, ledger: Ledger) -> bool:
+def done_by_earlier_attempt(entry: dict[str, Any], clients: AwsClients, ledger: Ledger) -> bool:
     """Whether a journalled action that was cut off took effect: a delete when the endpoint is
     gone (or Deleting), a scale-down when its variants ask for no more than its record's plan.
     Anything unreadable is 'no': then this attempt's own judgement of the endpoint stands."""

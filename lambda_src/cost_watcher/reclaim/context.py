@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import describe_error
 from cost_watcher.model import Finding, Outcome, RegionError, Report
 from cost_watcher.reclaim.actions import Wait
@@ -26,7 +26,7 @@ class RunContext:
     its errors go to, how long to wait for an endpoint, and the clock records are stamped by."""
 
     settings: Settings
-    clients: Any
+    clients: AwsClients
     ledger: Ledger
     report: Report
     wait: Wait

@@ -19,10 +19,11 @@ import json
 import re
 from typing import Any
 
-from cost_watcher.errors import describe_error
+from cost_watcher.errors import LedgerError, describe_error
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Finding
-from cost_watcher.reclaim.ledger import ROOT, Ledger, LedgerError, Store, is_missing, location_of
+from cost_watcher.reclaim.ledger import ROOT, Ledger
 from cost_watcher.record import finding_from_dict, finding_to_dict
+from cost_watcher.store import Store, is_missing, location_of
 
 SCHEMA = "cost-watcher/run-journal/v1"
 FOLDER = f"{ROOT}/runs"

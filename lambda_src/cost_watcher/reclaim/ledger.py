@@ -22,25 +22,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from cost_watcher.errors import describe_error
-from cost_watcher.store import (  # noqa: F401 - Store, S3Store, DirectoryStore, is_missing: importable from here as before
-    DirectoryStore,
-    S3Store,
-    Store,
-    StoreError,
-    is_missing,
-    location_of,
-    open_store,
-)
+from cost_watcher.aws import AwsClients
+from cost_watcher.errors import LedgerError, StoreError, describe_error
+from cost_watcher.store import Store, location_of, open_store
 
 SCHEMA = "cost-watcher/restore-record/v1"
 ROOT = "ledger"
 ACTIONS = ("delete", "scale-down", "restore")
 _KEY = re.compile(r"^(?P<stamp>\d{8}T\d{6}\.\d{6}Z)-(?P<action>[a-z-]+)\.json$")
-
-
-class LedgerError(Exception):
-    """The ledger could not be opened, written, verified or read; the message says which and why."""
 
 
 @dataclass
@@ -156,7 +145,7 @@ class Ledger:
         return f"ledger record {location_of(self.store, key)}"
 
 
-def open_ledger(location: str | None, clients: Any) -> Ledger:
+def open_ledger(location: str | None, clients: AwsClients) -> Ledger:
     """A Ledger for `s3://bucket[/prefix]` or a local directory path; LedgerError when unusable."""
     try:
         return Ledger(open_store(location, clients))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import describe_error, is_not_found
 from cost_watcher.judge import policy
 from cost_watcher.model import Action, Finding, Outcome, RegionError, Report
@@ -13,7 +13,7 @@ from cost_watcher.reclaim.context import fail, failure
 from cost_watcher.settings import Settings
 
 
-def discover_marks(findings: list[Finding], settings: Settings, clients: Any, report: Report) -> None:
+def discover_marks(findings: list[Finding], settings: Settings, clients: AwsClients, report: Report) -> None:
     """Busy endpoints are not described by the scan, so their tags are unknown; find our
     mark on them with one Resource Groups Tagging API call per region (to remove it)."""
     unseen: dict[str, list[Finding]] = {}
@@ -40,7 +40,7 @@ def discover_marks(findings: list[Finding], settings: Settings, clients: Any, re
                 finding.warnings.append(f"tag {key}={value!r} is not a date (YYYY-MM-DD)")
 
 
-def mark_or_unmark(finding: Finding, settings: Settings, clients: Any, report: Report, today: date) -> None:
+def mark_or_unmark(finding: Finding, settings: Settings, clients: AwsClients, report: Report, today: date) -> None:
     """Carry out a MARK or UNMARK action; the outcome (and any error) lands on the finding/report."""
     sagemaker = clients.sagemaker(finding.region)
     arn = finding.endpoint.arn if finding.endpoint else ""
@@ -61,7 +61,7 @@ def mark_or_unmark(finding: Finding, settings: Settings, clients: Any, report: R
         fail(finding, report, operation, message)
 
 
-def unmark_after_traffic(finding: Finding, settings: Settings, clients: Any) -> None:
+def unmark_after_traffic(finding: Finding, settings: Settings, clients: AwsClients) -> None:
     """The re-check saw traffic: the grace period starts again, so the mark goes."""
     try:
         actions.remove_mark(clients.sagemaker(finding.region), finding.endpoint.arn, settings.tags.idle_since)

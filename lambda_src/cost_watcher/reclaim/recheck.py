@@ -4,8 +4,8 @@ read of each candidate's traffic since the scan."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import describe_error
 from cost_watcher.judge import policy
 from cost_watcher.model import Finding, Outcome
@@ -15,7 +15,7 @@ from cost_watcher.scan import series
 from cost_watcher.settings import Settings
 
 
-def recheck(candidates: list[Finding], settings: Settings, clients: Any, scan_end: datetime,
+def recheck(candidates: list[Finding], settings: Settings, clients: AwsClients, scan_end: datetime,
             now: datetime) -> list[Finding]:
     """One GetMetricData batch per region over the last 24 h and everything since the scan.
     Returns the candidates still idle; the others are skipped (and unmarked on traffic)."""

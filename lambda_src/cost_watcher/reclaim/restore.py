@@ -20,12 +20,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from cost_watcher.errors import describe_error
+from cost_watcher.aws import AwsClients
+from cost_watcher.errors import EndpointGone, RestoreError, describe_error
 from cost_watcher.reclaim import actions
-from cost_watcher.reclaim.actions import EndpointGone, Wait
+from cost_watcher.reclaim.actions import Wait
 from cost_watcher.reclaim.ledger import Ledger, Record
 from cost_watcher.reclaim.recreate import recreate
-from cost_watcher.reclaim.restore_result import RestoreContext, RestoreError, RestoreResult, created_since
+from cost_watcher.reclaim.restore_result import RestoreContext, RestoreResult, created_since
 from cost_watcher.reclaim.scale_back import scale_back
 from cost_watcher.settings import Settings, SettingsError, TagKeys, validate_region
 
@@ -37,7 +38,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def restore(endpoint_name: str, region: str, ledger: Ledger, clients: Any, dry_run: bool = False, *,
+def restore(endpoint_name: str, region: str, ledger: Ledger, clients: AwsClients, dry_run: bool = False, *,
             wait: Wait = WAIT_RESTORE, clock: Callable[[], datetime] = _utc_now) -> RestoreResult:
     """Restore one endpoint from its latest ledger record. RestoreError when it cannot start;
     AWS failures mid-way end in status 'failed' with the steps done so far."""

@@ -9,10 +9,6 @@ from typing import Any
 from cost_watcher.reclaim.actions import Wait
 
 
-class RestoreError(Exception):
-    """Restore cannot start (no record, a different endpoint in the way); the message says why."""
-
-
 @dataclass
 class RestoreResult:
     endpoint: str

@@ -7,13 +7,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cost_watcher.errors import is_not_found
+from cost_watcher.errors import IncompleteRecord, is_not_found
 from cost_watcher.judge.policy import component_resource_id, endpoint_state, variant_resource_id
 from cost_watcher.reclaim.actions import NAMESPACE, clean
-
-
-class IncompleteRecord(Exception):
-    """Something a restore would need can no longer be read: the reclaim must not happen."""
 
 
 def snapshot(sagemaker: Any, autoscaling: Any, live: dict[str, Any], components: list[str]) -> dict[str, Any]:

@@ -8,26 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cost_watcher.errors import EndpointGone, IncompleteRecord, LedgerError, StepFailed
 from cost_watcher.judge import policy
 from cost_watcher.model import Action, Finding, Outcome
 from cost_watcher.reclaim import actions
-from cost_watcher.reclaim.actions import EndpointGone
 from cost_watcher.reclaim.checks import changed_since_scan, untagged_component
 from cost_watcher.reclaim.context import RunContext, fail, failure
-from cost_watcher.reclaim.ledger import LedgerError, Record
-from cost_watcher.reclaim.snapshot import IncompleteRecord, snapshot
+from cost_watcher.reclaim.ledger import Record
+from cost_watcher.reclaim.snapshot import snapshot
 
 BUSY_STATES = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 _OUTCOMES = (EndpointGone, IncompleteRecord, LedgerError, TimeoutError)  # each has its own outcome below
-
-
-class StepFailed(Exception):
-    """A call of the reclaim failed; `step` names the call under way, for errors (a dropped
-    connection) that do not name their operation themselves."""
-
-    def __init__(self, step: str, error: Exception) -> None:
-        super().__init__(f"{step}: {error}")
-        self.step, self.error = step, error
 
 
 @contextmanager

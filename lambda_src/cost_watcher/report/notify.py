@@ -21,15 +21,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cost_watcher.errors import describe_error
+from cost_watcher.aws import AwsClients
+from cost_watcher.errors import LedgerError, describe_error
 from cost_watcher.model import Action, RegionError, Report
 from cost_watcher.reclaim.journal import safe_run_id
-from cost_watcher.reclaim.ledger import LedgerError, Store, is_missing, location_of, open_ledger
+from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.record import report_to_dict
 from cost_watcher.report import digest
 from cost_watcher.report.selection import needs_attention
-from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
+from cost_watcher.store import Store, is_missing, location_of
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def publish(sns: Any, topic_arn: str, message: digest.Digest) -> str:
     return str(response["MessageId"])
 
 
-def _send(report: Report, settings: Settings, clients: Clients) -> None:
+def _send(report: Report, settings: Settings, clients: AwsClients) -> None:
     assert settings.topic_arn is not None
     message = digest.build(report, settings)
     try:
@@ -155,7 +156,7 @@ def _send(report: Report, settings: Settings, clients: Clients) -> None:
 
 # --- the seam ------------------------------------------------------------------------------
 
-def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str | None = None,
+def deliver(report: Report, settings: Settings, clients: AwsClients, *, run_id: str | None = None,
             scheduled: datetime | None = None) -> None:
     """Store the report (when a ledger is set), then send or skip the digest, recording the outcome.
 
@@ -196,7 +197,7 @@ def deliver(report: Report, settings: Settings, clients: Clients, *, run_id: str
         _store(report, store, key)
 
 
-def _open(ledger: str | None, report: Report, clients: Clients) -> Store | None:
+def _open(ledger: str | None, report: Report, clients: AwsClients) -> Store | None:
     """The ledger's store, None when no ledger is set or it cannot be opened (a run error then)."""
     if not ledger:
         return None
