@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 from faultnet import Network
-from faultworld import DUE, NOW, World, assert_only_reported_changes, fleet, scheduled
+from faultworld import DUE, NOW, World, fleet, scheduled
+from oracle import assert_only_reported_changes
 
 from cost_watcher.faces import handler
 from cost_watcher.reclaim.ledger import open_ledger

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, call
-from faultworld import FLEET_CHANGES, FLEET_OUTCOME, World, assert_only_reported_changes, fleet
+from faultworld import FLEET_CHANGES, FLEET_OUTCOME, World, fleet
+from oracle import assert_only_reported_changes
 
 PUBLISH = call("sns:Publish")
 

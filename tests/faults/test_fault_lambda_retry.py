@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import pytest
 from faultnet import Crash, Network, call
-from faultworld import FLEET_CHANGES, NOW, World, changes, fleet, scheduled
+from faultworld import FLEET_CHANGES, NOW, World, fleet, scheduled
+from oracle import changes
 
 CRASH_POINTS = {
     # name: (the call it dies at, dies after moto carried it out?)

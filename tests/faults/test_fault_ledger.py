@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, Request, call, replace_body
-from faultworld import World, assert_only_reported_changes, fleet
+from faultworld import World, fleet
+from oracle import assert_only_reported_changes
 
 MARKS_ONLY = {"busy-marked": {"unmarked"}, "idle-fresh": {"marked"}}
 

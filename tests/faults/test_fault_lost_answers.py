@@ -8,18 +8,8 @@ from datetime import timedelta
 
 import pytest
 from faultnet import Network, call
-from faultworld import (
-    FAST,
-    LEDGER,
-    MARK,
-    NOW,
-    REGION,
-    World,
-    assert_only_reported_changes,
-    fleet,
-    sagemaker_backend,
-    scheduled,
-)
+from faultworld import FAST, LEDGER, MARK, NOW, REGION, World, fleet, sagemaker_backend, scheduled
+from oracle import assert_only_reported_changes
 from test_fault_races import named
 
 from cost_watcher.reclaim.ledger import open_ledger

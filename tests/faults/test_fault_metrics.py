@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pytest
 from faultnet import Network, Request, call, json_response, replace_body
-from faultworld import FLEET_CHANGES, FLEET_OUTCOME, World, assert_only_reported_changes, fleet
+from faultworld import FLEET_CHANGES, FLEET_OUTCOME, World, fleet
+from oracle import assert_only_reported_changes
 
 from tests.support.names import REGION
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, call
-from faultworld import World, after_scan, assert_only_reported_changes, fleet, sagemaker_backend
+from faultworld import World, after_scan, fleet, sagemaker_backend
+from oracle import assert_only_reported_changes
 
 from tests.support.names import MARK, RECLAIM, REGION
 

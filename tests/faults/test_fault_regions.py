@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from faultnet import Network, call
-from faultworld import World, assert_only_reported_changes, fleet
+from faultworld import World, fleet
+from oracle import assert_only_reported_changes
 
 from tests.support.names import OTHER_REGION, REGION
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from faultnet import Network, call
-from faultworld import Outcome, World, assert_only_reported_changes, fleet, new_account
+from faultworld import Outcome, World, fleet, new_account
+from oracle import assert_only_reported_changes
 
 from tests.support.names import REGION
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from faultnet import Network, call
-from faultworld import FLEET_CHANGES, World, assert_only_reported_changes, fleet
+from faultworld import FLEET_CHANGES, World, fleet
+from oracle import assert_only_reported_changes
 
 
 class LambdaContext:

@@ -21,7 +21,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from faultworld import NOW, World, assert_only_reported_changes, scheduled
+from faultworld import NOW, World, scheduled
+from oracle import assert_only_reported_changes
 
 from cost_watcher.reclaim.ledger import open_ledger
 from cost_watcher.reclaim.restore import restore

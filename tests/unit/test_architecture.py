@@ -79,5 +79,6 @@ def test_every_exception_lives_in_errors():
             "Exception", "LookupError"}) for base in node.bases)
 
     elsewhere = [f"{name}.{node.name}" for name, path in modules().items() if name != "errors"
-                 for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef) and is_exception(node)]
+                 for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.ClassDef) and is_exception(node)]
     assert elsewhere == []

@@ -1,8 +1,16 @@
 """The run journal: which endpoints one run has reclaimed so far, kept so a retry can tell.
 
-Lambda retries an event whose invocation died (timeout, out of memory) with the same run
-id. The retry scans afresh, and a fresh scan cannot see what the dead attempt did: an
-endpoint it deleted is simply gone, and the per-run cap would start again from zero. So
+What repeats a run id: the schedule sends each night's event with `id` set to Scheduler's
+execution id (`<aws.scheduler.execution-id>`), and the handler takes that as the run id. When
+the invocation dies (timeout, out of memory, a crash), Lambda's asynchronous retry (the stack
+sets two, within a `max_event_age` that covers every attempt) delivers the identical event, so
+the retry has the same run id. Scheduler itself re-sends only when the invoke could not be
+delivered, which started no run. A manual invoke without an id runs under its request id, so
+two manual invokes are two runs. After the last retry the event goes to the dead-letter queue
+and an alarm fires; the next night is a new run.
+
+The retry scans afresh, and a fresh scan cannot see what the dead attempt did: an endpoint it
+deleted is simply gone, and the per-run cap would start again from zero. So
 before each delete or scale-down the run writes, under its own id,
 
     <ledger>/ledger/runs/<run id>.json
