@@ -30,7 +30,8 @@ DEPLOY_ONLY_KEYS = ("log_level", "log_retention_days", "memory_mb", "notify_emai
                     "timeout_minutes", "timezone")
 FLAGS = {key: "--" + key.replace("_", "-") for key in SETTING_KEYS} | {
     "regions": "--region", "max_actions_per_run": "--max-actions", "dry_run": "--dry-run"}
-ALIASES = {"max_actions_per_run": ("--max-actions", "--max-actions-per-run"), "mode": ("--mode", "--apply", "--dry-run")}
+ALIASES = {"max_actions_per_run": ("--max-actions", "--max-actions-per-run"),
+           "mode": ("--mode", "--apply", "--dry-run")}
 _OUR_STYLE = re.compile(r"^[a-z][a-z0-9_]*$")  # as infra/settings.py: CDK's own keys have ':' '@' or '-'
 _NAMED = re.compile(r"setting '(\w+)'")
 ALL_REGIONS = "all"

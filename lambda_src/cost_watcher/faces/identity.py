@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
 import boto3
 from botocore.config import Config
 from botocore.exceptions import (

@@ -16,6 +16,7 @@ from cost_watcher.faces.identity import open_session, who_am_i
 from cost_watcher.reclaim.ledger import Record, open_ledger
 from cost_watcher.reclaim.restore import RestoreError
 from cost_watcher.scan.clients import Clients
+from cost_watcher.words import TIMES
 
 EXIT_OK, EXIT_INCOMPLETE = 0, 3
 NO_LEDGER = "restore needs the ledger that holds the record: pass --ledger PATH|s3://bucket/prefix"
@@ -85,6 +86,6 @@ def preview_lines(record: Record, where: str, endpoint: str, region: str) -> lis
 
 
 def _variants(config: dict[str, Any]) -> str:
-    parts = [f"{v.get('VariantName')}: {v.get('InitialInstanceCount', '?')} × {v.get('InstanceType', 'serverless')}"
-             for v in config.get("ProductionVariants", [])]
+    parts = [f"{v.get('VariantName')}: {v.get('InitialInstanceCount', '?')} {TIMES} "
+             f"{v.get('InstanceType', 'serverless')}" for v in config.get("ProductionVariants", [])]
     return ", ".join(parts) or "no variants"

@@ -69,7 +69,8 @@ def trend_chart(nights: Sequence[Any]) -> str:
              f'stroke="{GRID}"/>',
              f'<text x="{left - 6}" y="{top_pad + 10}" text-anchor="end" font-size="11" fill="{INK}">'
              f'{money(most)}</text>',
-             f'<text x="{left + plot_w + 6}" y="{top_pad + 10}" font-size="11" fill="{IDLE_LINE}">{idle_most} idle</text>']
+             f'<text x="{left + plot_w + 6}" y="{top_pad + 10}" font-size="11" fill="{IDLE_LINE}">'
+             f'{idle_most} idle</text>']
     points = []
     for i, n in enumerate(nights):
         x = left + i * step + (step - bar) / 2

@@ -39,7 +39,7 @@ def render_markdown(report: Report, view: View) -> str:
         rows = [[f.name, f.region, str(f.verdict), f.score, cells.last_used_cell(f, report, view),
                  cells.instances_cell(f), cells.money_cell(f.monthly_cost_usd), cells.money_cell(f.reclaimable_usd),
                  cells.action_cell(f)] for f in shown]
-        out += pipe_table(HEADERS, rows, RIGHT) + ["", "### Why", ""]
+        out += [*pipe_table(HEADERS, rows, RIGHT), "", "### Why", ""]
         for finding in shown:
             first, *more = cells.notes(finding)
             out.append(f"- **{escape(finding.name)}** ({escape(finding.region)}): {escape(first)}")
