@@ -66,10 +66,13 @@ def open_session(profile: str | None) -> boto3.session.Session:
         session.region_name  # noqa: B018 - reads the profile now, so a missing one fails here, not mid-scan
         return session
     except ProfileNotFound as error:
+        name = error.kwargs.get("profile", profile)
+        source = "--profile" if profile else "AWS_PROFILE"
         known = boto3.session.Session(profile_name=None).available_profiles if profile else []
         raise CredentialsError(
-            f"{error}; known profiles: {', '.join(sorted(known)) or 'none'} (see 'aws configure list-profiles', "
-            "or create it with 'aws configure --profile NAME' / 'aws configure sso')") from None
+            f"AWS profile '{name}' ({source}) is not in your AWS config files; known profiles: "
+            f"{', '.join(sorted(known)) or 'none'} (create it with 'aws configure --profile {name}' or "
+            f"'aws configure sso')") from None
     except (InvalidConfigError, BotoCoreError) as error:
         raise CredentialsError(f"the AWS configuration cannot be read: {describe_error(error)}") from None
 

@@ -62,7 +62,7 @@ def trend_chart(nights: Sequence[Any]) -> str:
     most = max(max(n.reclaimable_usd for n in nights), 1.0)
     idle_most = max(max(n.idle for n in nights), 1)
     step = plot_w / len(nights)
-    bar = max(2.0, step * 0.6)
+    bar = min(40.0, max(2.0, step * 0.6))
     parts = [f'<svg class="chart" role="img" aria-label="Reclaimable dollars and idle endpoints night by night" '
              f'xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">',
              f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{left + plot_w}" y2="{top_pad + plot_h}" '

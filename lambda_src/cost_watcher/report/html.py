@@ -21,9 +21,9 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}.sub{color:
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #dee2e6;border-radius:6px;padding:10px 14px}
 .card b{display:block;font-size:20px}.red{color:#c92a2a}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e9ecef;padding:5px 8px;text-align:left;
-vertical-align:top}th{background:#f8f9fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
+vertical-align:top;white-space:nowrap}th{background:#f8f9fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .v-idle{color:#c92a2a;font-weight:600}.v-underused{color:#e67700;font-weight:600}.v-active{color:#2b8a3e}
-.why{color:#495057;font-size:13px}.empty{color:#495057}.errors li{color:#862e9c}
+.why{color:#495057;font-size:13px;white-space:normal}.empty{color:#495057}.errors li{color:#862e9c}
 """
 
 

@@ -49,8 +49,13 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) ->
                 widths[i] = min(widths[i], max(floor, len(columns[i].header), widths[i] - (total() - width)))
 
     squeeze("soft")
+    dropped: list[int] = []
     while total() > width and any(columns[i].drop for i in keep):
-        keep.remove(max((i for i in keep if columns[i].drop), key=lambda i: columns[i].drop))
+        dropped.append(max((i for i in keep if columns[i].drop), key=lambda i: columns[i].drop))
+        keep.remove(dropped[-1])
+    for i in reversed(dropped):  # a wide column left out may leave room for a narrower one
+        if total() + GAP + widths[i] <= width:
+            keep = sorted([*keep, i])
     squeeze("hard")
     spare = width - total()
     for i in keep:  # what leaving columns out freed goes back to the shortened ones
