@@ -38,7 +38,10 @@ VARIANT_FIELDS = {"name", "instance_type", "instance_count", "invocations", "ver
         (["scan", "--lookback-days", "week"], "invalid int value"),
         (["scan", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["scan", "--apply", "--dry-run"], "not allowed with argument"),
-        (["scan", "--max-actions", "-1"], "'max_actions_per_run'"),
+        (["scan", "--max-actions", "-1"], "--max-actions: -1 is not accepted"),
+        (["scan", "--json", "--output", "csv"], "not allowed with argument"),
+        (["report"], "needs the ledger"),
+        (["report", "--ledger", "/tmp", "--date", "yesterday"], "expected a day as YYYY-MM-DD"),
         (["explode"], "invalid choice"),
         (["restore", "ep"], "--region"),
         (["restore", "ep", "--region", "us-east-1"], "needs the ledger"),
@@ -106,8 +109,9 @@ def test_dry_run_plans_but_changes_nothing(demo_json):
     assert results == {"planned"}
 
 
-def test_table_mode_is_readable_and_sorted(capsys):
-    main(["scan", "--demo"])
+def test_table_mode_is_readable_and_sorted(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["scan", "--demo", "--all"])
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("ENDPOINT"))
@@ -117,4 +121,5 @@ def test_table_mode_is_readable_and_sorted(capsys):
     amounts = [float(row[start:end].strip().lstrip("$").replace(",", "")) for row in rows]
     assert len(rows) >= 15
     assert amounts == sorted(amounts, reverse=True)
-    assert "reclaimable:" in out and "Could not be seen" in out
+    assert "reclaimable of" in out and "Could not be seen" in out
+    assert out.splitlines()[0].startswith("cost-watcher · simulated demo account 123456789012 · us-east-1, eu-west-1")

@@ -13,7 +13,7 @@ from typing import Any
 from cost_watcher.errors import CredentialsError, UsageError
 from cost_watcher.faces.config import _region, gather
 from cost_watcher.faces.identity import open_session, who_am_i
-from cost_watcher.reclaim.ledger import Record, open_ledger
+from cost_watcher.reclaim.ledger import Ledger, Record, open_ledger
 from cost_watcher.reclaim.restore import RestoreError
 from cost_watcher.scan.clients import Clients
 from cost_watcher.words import TIMES
@@ -32,11 +32,14 @@ def command_restore(args: argparse.Namespace) -> int:
     location = gathered.settings.ledger
     if not location:
         raise UsageError(NO_LEDGER)
+    local = not location.startswith("s3://")
+    if local:  # the record first: a wrong name or region is said without asking AWS anything
+        _record(open_ledger(location, None), args.endpoint, args.region)
     session = open_session(args.profile)
     try:
         who_am_i(session, alias=False)
     except CredentialsError as error:
-        if not args.preview or location.startswith("s3://"):
+        if not (args.preview and local):
             raise
         return _offline_preview(args.endpoint, args.region, location, str(error))
     clients = Clients(session)
@@ -47,13 +50,19 @@ def command_restore(args: argparse.Namespace) -> int:
 
 def _offline_preview(endpoint: str, region: str, location: str, why: str) -> int:
     ledger = open_ledger(location, None)
-    record = ledger.latest_record(endpoint, region)
-    if record is None:
-        raise RestoreError(f"no restore record for endpoint '{endpoint}' in {region} in ledger {ledger.location} "
-                           "(check the name, the region and --ledger)")
+    record = _record(ledger, endpoint, region)
     print("\n".join(preview_lines(record, ledger.where(record), endpoint, region)))
     print(f"cost-watcher: not compared with what exists in {region}: {why}", file=sys.stderr)
     return EXIT_INCOMPLETE
+
+
+def _record(ledger: Ledger, endpoint: str, region: str) -> Record:
+    record = ledger.latest_record(endpoint, region)
+    if record is None:
+        raise RestoreError(f"no restore record for endpoint '{endpoint}' in {region} in ledger {ledger.location} "
+                           "(records are written when cost-watcher deletes or scales down an endpoint; check the "
+                           "name, the region and --ledger)")
+    return record
 
 
 def preview_lines(record: Record, where: str, endpoint: str, region: str) -> list[str]:
