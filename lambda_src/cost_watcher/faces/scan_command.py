@@ -40,8 +40,7 @@ def command_scan(args: argparse.Namespace) -> int:
         view = identity.view(width=width(), colour=colour(), show_all=args.show_all,
                              last_used_days=settings.last_used_days)
         if not settings.dry_run and confirm.should_ask(args.yes):
-            preview = run(settings.replace(dry_run=True, notify="never", ledger=None), clients,
-                          progress=progress.callback())
+            preview = _preview(settings, clients, progress)
             progress.done()
             if not confirm.nothing_to_do(preview) and not confirm.ask(confirm.plan_text(preview, identity)):
                 print("cost-watcher: not applied; nothing was changed (the dry run follows)", file=sys.stderr)
@@ -50,6 +49,25 @@ def command_scan(args: argparse.Namespace) -> int:
         report = run(settings, clients, progress=progress.callback())
         progress.done()
         return _show(report, args.output, view, clients, settings.ledger)
+
+
+def _preview(settings: Settings, clients: Clients, progress: ProgressLine) -> Report:
+    """The plan --apply would carry out: a dry run with no digest, whose report is kept in a throwaway
+    folder (a dry run reads no ledger, but the policy plans a reclaim only where one is configured)."""
+    import shutil
+    import tempfile
+
+    from cost_watcher.engine import run
+
+    folder = tempfile.mkdtemp(prefix="cost-watcher-preview-")
+    try:
+        preview = run(settings.replace(dry_run=True, notify="never",
+                                       ledger=folder if settings.ledger else None), clients,
+                      progress=progress.callback())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    preview.report_location = None
+    return preview
 
 
 def _show(report: Report, output: str | None, view: View, clients: Clients, ledger: str | None) -> int:

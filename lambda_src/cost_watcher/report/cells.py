@@ -47,7 +47,9 @@ def title(report: Report, view: View) -> str:
 
 def subtitle(report: Report) -> str:
     """dry run: nothing was changed · lookback 7 days · 2026-12-02 02:00 UTC"""
-    mode = "dry run: nothing was changed" if report.dry_run else "apply mode: changes were made"
+    done = sum(n for key, n in summarize(report)["actions"].items() if key.endswith(":done"))
+    mode = "dry run: nothing was changed" if report.dry_run else \
+        f"apply mode: {plural(done, 'change') + ' made' if done else 'nothing was changed'}"
     return f"{mode} · lookback {plural(report.lookback_days, 'day')} · {report.generated_at:%Y-%m-%d %H:%M} UTC"
 
 
