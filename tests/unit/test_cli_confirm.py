@@ -46,7 +46,8 @@ def on_a_terminal(args: list[str], answer: str | None, timeout: float = 120) -> 
         if child.poll() is None:
             child.kill()
         os.close(master)
-    return code, re.sub(r"\r\x1b\[K(?:cost-watcher: [^\r\n]*)?", "", seen.decode(errors="replace")).replace("\r\n", "\n")
+    text = seen.decode(errors="replace")
+    return code, re.sub(r"\r\x1b\[K(?:cost-watcher: [^\r\n]*)?", "", text).replace("\r\n", "\n")
 
 
 def test_no_changes_unless_the_answer_is_yes():
@@ -71,6 +72,7 @@ def test_yes_acts():
 
 def test_yes_flag_and_scripts_are_not_asked():
     code, screen = on_a_terminal(["scan", "--demo", "--apply", "--yes"], None)
+    assert code == 3
     assert QUESTION not in screen and "apply mode: 3 changes made" in screen
     done = subprocess.run([sys.executable, "-m", "cost_watcher.faces.cli", "scan", "--demo", "--apply"], env=ENV,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
