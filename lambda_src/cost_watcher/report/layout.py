@@ -43,7 +43,7 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) ->
         return sum(widths[i] for i in keep) + GAP * (len(keep) - 1)
 
     def squeeze(limit: str) -> None:
-        for i in keep:
+        for i in reversed(keep):  # the right-hand columns give way first: the name is what a person reads
             floor = getattr(columns[i], limit)
             if floor is not None and total() > width:
                 widths[i] = min(widths[i], max(floor, len(columns[i].header), widths[i] - (total() - width)))
