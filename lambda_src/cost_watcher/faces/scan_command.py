@@ -93,15 +93,14 @@ def _aws(profile: str | None, gathered: Gathered) -> tuple[Settings, Clients, Id
 
 
 def _demo(stack: ExitStack, gathered: Gathered) -> tuple[Settings, Clients, Identity]:
+    import importlib.util
     import tempfile
 
-    try:
-        from cost_watcher.sim.account import build_demo_account, demo_stack
-        from cost_watcher.sim.specs import DEMO_REGIONS
-    except ImportError as error:
-        if "moto" not in str(error):
-            raise
-        raise UsageError(DEMO_MISSING) from None
+    if importlib.util.find_spec("moto") is None:
+        raise UsageError(DEMO_MISSING)
+    from cost_watcher.sim.account import build_demo_account, demo_stack
+    from cost_watcher.sim.specs import DEMO_REGIONS
+
     settings = gathered.settings
     changes: dict[str, object] = {}
     if settings.pricing == Settings().pricing and "pricing" not in gathered.given:
