@@ -123,3 +123,37 @@ def test_table_mode_is_readable_and_sorted(capsys, monkeypatch):
     assert amounts == sorted(amounts, reverse=True)
     assert "reclaimable of" in out and "Could not be seen" in out
     assert out.splitlines()[0].startswith("cost-watcher · simulated demo account 123456789012 · us-east-1, eu-west-1")
+
+
+def test_region_all_is_every_enabled_region_less_the_excluded(aws, capsys):
+    import boto3
+
+    enabled = {r["RegionName"] for r in boto3.client("ec2", "us-east-1").describe_regions()["Regions"]}
+    offered = set(boto3.session.Session().get_available_regions("sagemaker"))
+    code = main(["scan", "--region", "all", "--exclude-region", "us-east-1", "--exclude-region", "eu-west-1",
+                 "--json", "--pricing", "table"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["regions"] == sorted((enabled & offered) - {"us-east-1", "eu-west-1"})
+    assert "us-west-2" in report["regions"]
+    assert report["api_calls"].get("sts:GetCallerIdentity") is None, "who we are is not part of the scan's calls"
+
+
+def test_ctrl_c_ends_the_command_at_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "lambda_src"), str(root)])}
+    child = subprocess.Popen([sys.executable, "-c", "from cost_watcher.faces.cli import console; console()",
+                              "scan", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)  # inside the demo's scan
+    child.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130 and time.monotonic() - started < 5
+    assert "interrupted" in err and "Traceback" not in err
