@@ -97,3 +97,14 @@ def test_readable_cells():
     text = render_table(act_report(), view(120, show_all=True))
     assert re.search(r"\d+ \N{MULTIPLICATION SIGN} ml\.", text)
     assert re.search(r"\b\d+ d ago\b|\btoday\b|\bnever\b", text)
+
+
+def test_an_empty_account_says_so_and_whether_everything_was_seen():
+    from cost_watcher.model import RegionError, Report
+    from tests.digest_samples import NOW
+
+    empty = Report(generated_at=NOW, lookback_days=7, regions=["us-east-1"], dry_run=True)
+    assert "No SageMaker real-time endpoint in us-east-1 (every region was seen)" in render_table(empty, view(80))
+    empty.errors.append(RegionError("us-east-1", "sagemaker:ListEndpoints", "AccessDeniedException: no"))
+    text = render_table(empty, view(80))
+    assert "every region was seen" not in text and "Could not be seen" in text

@@ -8,10 +8,11 @@ digest); the act run then scans afresh and re-checks every endpoint right before
 from __future__ import annotations
 
 import sys
+import textwrap
 from typing import TextIO
 
 from cost_watcher.faces.identity import Identity
-from cost_watcher.faces.terminal import is_terminal
+from cost_watcher.faces.terminal import is_terminal, width
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Report
 from cost_watcher.report.selection import by_reclaimable
 from cost_watcher.words import money, plural
@@ -48,7 +49,10 @@ def nothing_to_do(preview: Report) -> bool:
 
 def ask(text: str, stdin: TextIO = sys.stdin, stderr: TextIO = sys.stderr) -> bool:
     """Print the plan and the question on stderr (stdout is for the report); only y or yes proceeds."""
-    stderr.write(f"{text}\nApply these changes? [y/N] ")
+    columns = width()
+    wrapped = "\n".join(textwrap.fill(line, columns, subsequent_indent="    " if line.startswith("  ") else "  ")
+                        if len(line) > columns else line for line in text.splitlines())
+    stderr.write(f"{wrapped}\nApply these changes? [y/N] ")
     stderr.flush()
     answer = stdin.readline()
     if not answer:

@@ -23,11 +23,17 @@ def is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def width(stream: TextIO = sys.stdout) -> int:
-    """The terminal's columns (COLUMNS wins, as shells set it); PIPED_WIDTH when not a terminal."""
+def width() -> int:
+    """The person's terminal's columns (COLUMNS wins, as shells set it), even when stdout goes to a
+    pager or a file from that terminal; PIPED_WIDTH when no terminal is there at all."""
     if os.environ.get("COLUMNS", "").isdigit():
         return int(os.environ["COLUMNS"])
-    return shutil.get_terminal_size((PIPED_WIDTH, 24)).columns if is_terminal(stream) else PIPED_WIDTH
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+    return PIPED_WIDTH
 
 
 def colour(stream: TextIO = sys.stdout) -> bool:

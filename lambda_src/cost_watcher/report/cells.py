@@ -84,6 +84,9 @@ def listed(report: Report, view: View) -> list[Finding]:
 
 
 def list_heading(report: Report, view: View, shown: int) -> str:
+    if not report.findings:
+        seen = "" if report.errors else " (every region was seen)"
+        return f"No SageMaker real-time endpoint in {', '.join(report.regions) or 'the scanned regions'}{seen}"
     if view.show_all:
         return f"All {plural(len(report.findings), 'endpoint')}, most reclaimable first"
     if not shown:
