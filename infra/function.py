@@ -28,6 +28,9 @@ from infra.checks import acknowledge, nag_resource
 ASSET_ROOT = Path(__file__).resolve().parent.parent / "lambda_src"
 # Test doubles never ship: the simulated account imports moto, and the CLI imports it for --demo.
 TEST_DOUBLES = ["cost_watcher/sim", "cost_watcher/faces/cli.py"]
+# The rest of the command line (issue 14): the function runs none of it, and scan_command imports the demo.
+TEST_DOUBLES += [f"cost_watcher/faces/{name}.py" for name in (
+    "scan_command", "restore_command", "report_command", "config", "identity", "confirm", "terminal")]
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.pytest_cache", *TEST_DOUBLES]
 # Lambda's own retries of a crashed asynchronous run: they re-deliver the same event (same run id).
 RUN_RETRIES = 2

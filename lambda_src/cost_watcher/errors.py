@@ -75,3 +75,8 @@ def is_not_found(error: BaseException) -> bool:
     return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
         code == "ValidationException" and ("could not find" in message or "does not exist" in message)
     )
+
+
+class CredentialsError(Exception):
+    """AWS cannot be reached as the caller (no or invalid credentials, an unknown profile, an expired
+    session, no route to AWS): one line naming the cause and the fix, exit 4."""

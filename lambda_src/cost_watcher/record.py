@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from cost_watcher.model import Action, Finding, Outcome, Report, VariantFinding, Verdict
+from cost_watcher.model import Action, Finding, Outcome, RegionError, Report, VariantFinding, Verdict
 
 SCHEMA = "cost-watcher/report/v1"
 
@@ -133,3 +133,16 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "api_calls": dict(sorted(report.api_calls.items())),
     }
 
+
+
+def report_from_dict(data: dict[str, Any]) -> Report:
+    """The inverse of report_to_dict (findings without their scanned endpoints): a stored report,
+    for `cost-watcher report` to show again in any format."""
+    return Report(
+        generated_at=_datetime(data["generated_at"]) or datetime.min, lookback_days=data["lookback_days"],
+        regions=list(data.get("regions", [])), dry_run=data.get("dry_run", True),
+        findings=[finding_from_dict(f) for f in data.get("endpoints", [])],
+        errors=[RegionError(e["region"], e["operation"], e["message"]) for e in data.get("errors", [])],
+        ignored=data.get("summary", {}).get("ignored", 0), api_calls=dict(data.get("api_calls", {})),
+        report_location=data.get("report_location"), notification=data.get("notification"),
+    )

@@ -78,7 +78,9 @@ class DirectoryStore:
         folder = self.root / prefix
         if not folder.is_dir():
             return []
-        return [f"{prefix}{path.name}" for path in folder.iterdir() if path.is_file()]
+        # every key under the prefix, as S3 lists them (the stored reports sit in dated folders)
+        return [f"{prefix}{path.relative_to(folder).as_posix()}" for path in folder.rglob("*")
+                if path.is_file() and not path.name.startswith(".tmp-")]
 
 
 def open_store(location: str | None, clients: AwsClients) -> Store:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from cost_watcher.model import VariantFinding
 
 
+TIMES = "\N{MULTIPLICATION SIGN}"  # '4 TIMES ml.g5.xlarge' on the screen: read as "times"
+
+
 def money(value: float | None, *, unknown: str = "?", suffix: str = "") -> str:
     """'$1,075' (rounded to the dollar), `unknown` when there is no figure."""
     return unknown if value is None else f"${value:,.0f}{suffix}"
@@ -43,17 +46,18 @@ def last_used(moment: datetime | None, now: datetime, *, never: str = "-", short
     days = days_since(moment, now)
     if days == 0:
         return "today"
-    return f"{days}d ago" if short else plural(days, "day") + " ago"
+    return f"{days} d ago" if short else plural(days, "day") + " ago"
 
 
 def instances(variants: Sequence[VariantFinding], *, per_variant: bool = False) -> str:
     """What an endpoint runs on: '4 x ml.c5.xlarge' ('6 instances' when types mix, 'none', '?' when a
-    count is unknown), or `per_variant` for the table: '1xg5.2xlarge + 2xm5.large' ('-' if none is known)."""
+    count is unknown), or `per_variant` for the table: '1 TIMES ml.g5.2xlarge + 2 TIMES ml.m5.large'
+    ('-' if none is known)."""
     if per_variant:
         counted = [v for v in variants if v.instance_count is not None]
         if not counted:
             return "-"
-        return " + ".join(f"{v.instance_count}x{(v.instance_type or '?').removeprefix('ml.')}" for v in counted)
+        return " + ".join(f"{v.instance_count} {TIMES} {v.instance_type or '?'}" for v in counted)
     if not variants or any(v.instance_count is None for v in variants):
         return "?"
     billed = [v for v in variants if v.instance_count]

@@ -38,7 +38,10 @@ VARIANT_FIELDS = {"name", "instance_type", "instance_count", "invocations", "ver
         (["scan", "--lookback-days", "week"], "invalid int value"),
         (["scan", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["scan", "--apply", "--dry-run"], "not allowed with argument"),
-        (["scan", "--max-actions", "-1"], "'max_actions_per_run'"),
+        (["scan", "--max-actions", "-1"], "--max-actions: -1 is not accepted"),
+        (["scan", "--json", "--output", "csv"], "not allowed with argument"),
+        (["report"], "needs the ledger"),
+        (["report", "--ledger", "/tmp", "--date", "yesterday"], "expected a day as YYYY-MM-DD"),
         (["explode"], "invalid choice"),
         (["restore", "ep"], "--region"),
         (["restore", "ep", "--region", "us-east-1"], "needs the ledger"),
@@ -106,8 +109,9 @@ def test_dry_run_plans_but_changes_nothing(demo_json):
     assert results == {"planned"}
 
 
-def test_table_mode_is_readable_and_sorted(capsys):
-    main(["scan", "--demo"])
+def test_table_mode_is_readable_and_sorted(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    main(["scan", "--demo", "--all"])
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("ENDPOINT"))
@@ -117,4 +121,39 @@ def test_table_mode_is_readable_and_sorted(capsys):
     amounts = [float(row[start:end].strip().lstrip("$").replace(",", "")) for row in rows]
     assert len(rows) >= 15
     assert amounts == sorted(amounts, reverse=True)
-    assert "reclaimable:" in out and "Could not be seen" in out
+    assert "reclaimable of" in out and "Could not be seen" in out
+    assert out.splitlines()[0].startswith("cost-watcher · simulated demo account 123456789012 · us-east-1, eu-west-1")
+
+
+def test_region_all_is_every_enabled_region_less_the_excluded(aws, capsys):
+    import boto3
+
+    enabled = {r["RegionName"] for r in boto3.client("ec2", "us-east-1").describe_regions()["Regions"]}
+    offered = set(boto3.session.Session().get_available_regions("sagemaker"))
+    code = main(["scan", "--region", "all", "--exclude-region", "us-east-1", "--exclude-region", "eu-west-1",
+                 "--json", "--pricing", "table"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["regions"] == sorted((enabled & offered) - {"us-east-1", "eu-west-1"})
+    assert "us-west-2" in report["regions"]
+    assert report["api_calls"].get("sts:GetCallerIdentity") is None, "who we are is not part of the scan's calls"
+
+
+def test_ctrl_c_ends_the_command_at_once(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "lambda_src"), str(root)])}
+    child = subprocess.Popen([sys.executable, "-c", "from cost_watcher.faces.cli import console; console()",
+                              "scan", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)  # inside the demo's scan
+    child.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130 and time.monotonic() - started < 5
+    assert "interrupted" in err and "Traceback" not in err

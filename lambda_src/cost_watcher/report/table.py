@@ -1,91 +1,88 @@
-"""The terminal table of one run, for a person at a shell: one line an endpoint, then why.
+"""The screen of one run, for a person at a terminal: who and where, the totals first, then the
+endpoints that need attention (most reclaimable first), why, and what could not be seen.
 
-Apart from the JSON codec (record.py) because it is a view: the CLI prints it, nothing reads it back.
+It fits the terminal: no row wraps at 80 columns (names shorten with '…', the least needed
+columns are left out and the screen says so). Colour only when asked (a terminal without
+NO_COLOR: the CLI decides). A view, not a contract: scripts read --output json or csv.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from cost_watcher.model import Finding, Report, Verdict
-from cost_watcher.record import action_state, summarize
-from cost_watcher.words import instances, last_used, money
+from cost_watcher.report import cells
+from cost_watcher.report.cells import View
+from cost_watcher.report.layout import Column, ansi, bold, fit, lines
 
-HEADERS = ("ENDPOINT", "REGION", "VERDICT", "SCORE", "LAST USED", "INSTANCES", "$/MONTH", "RECLAIMABLE", "ACTION")
-NUMERIC = {3, 6, 7}  # columns aligned right
+VERDICT_COLOURS = {Verdict.IDLE: "31", Verdict.UNDERUSED: "33", Verdict.ACTIVE: "32", Verdict.UNKNOWN: "35",
+                   Verdict.NOT_IN_SERVICE: "35"}
 
 
-def render_table(report: Report) -> str:
-    """Readable table sorted by reclaimable $, then totals, actions, warnings and errors."""
-    rows = [
-        (
-            f.name,
-            f.region,
-            str(f.verdict),
-            str(f.score),
-            _last_used(f, report),
-            instances(f.variants, per_variant=True),
-            money(f.monthly_cost_usd, unknown="-"),
-            money(f.reclaimable_usd, unknown="-"),
-            _action_cell(f),
-        )
-        for f in sorted(report.findings, key=lambda f: (-f.reclaimable_usd, -f.score, f.region, f.name))
-    ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
+def _verdict_paint(padded: str, raw: str) -> str:
+    code = VERDICT_COLOURS.get(Verdict(raw)) if raw in {v.value for v in Verdict} else None
+    return ansi(code, padded) if code else padded
 
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
 
-    summary = summarize(report)
-    mode = "dry run: nothing was changed" if report.dry_run else "apply mode"
-    out = [f"cost-watcher scan of {', '.join(report.regions)}, lookback {report.lookback_days} days ({mode})", ""]
-    out += [line(HEADERS), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
-    if not rows:
-        out.append("(no SageMaker real-time endpoints found)")
-    counts = ", ".join(f"{n} {v}" for v, n in summary["by_verdict"].items() if n)
-    out += [
-        "",
-        f"{summary['endpoints']} endpoints ({counts or 'none'}); {summary['ignored']} ignored by tag.",
-        f"Monthly cost of judged endpoints: {money(summary['monthly_cost_usd'], unknown='-')}; "
-        f"reclaimable: {money(summary['reclaimable_usd'], unknown='-')}/month.",
-    ]
-    out += _why(report)
+def _money_paint(padded: str, raw: str) -> str:
+    return bold(padded) if raw not in ("-", "$0") else padded
+
+
+COLUMNS = (
+    Column("ENDPOINT", soft=28, hard=14),
+    Column("REGION", drop=3),
+    Column("VERDICT", paint=_verdict_paint),
+    Column("SCORE", right=True, drop=4),
+    Column("LAST USED"),
+    Column("INSTANCES", soft=22, hard=12),
+    Column("$/MONTH", right=True, drop=2),
+    Column("RECLAIMABLE", right=True, paint=_money_paint),
+    Column("ACTION", soft=18, hard=10, drop=1),
+)
+
+
+def row(finding: Finding, report: Report, view: View) -> list[str]:
+    return [finding.name, finding.region, str(finding.verdict), str(finding.score),
+            cells.last_used_cell(finding, report, view), cells.instances_cell(finding),
+            cells.money_cell(finding.monthly_cost_usd), cells.money_cell(finding.reclaimable_usd),
+            cells.action_cell(finding)]
+
+
+def render_table(report: Report, view: View | None = None) -> str:
+    """The whole screen as text; every line at most `view.width` characters."""
+    view = view or View()
+    width = max(40, view.width)
+    wrap = _wrapper(width)
+    out = [*wrap(cells.title(report, view)), *wrap(cells.subtitle(report)), ""]
+    figures = cells.totals(report)
+    out += wrap(bold(figures[0]) if view.colour else figures[0], "  ")
+    for line in figures[1:]:
+        out += wrap(line, "  ")
+    shown = cells.listed(report, view)
+    out += ["", *wrap(cells.list_heading(report, view, len(shown)))]
+    if shown:
+        fitted = fit(COLUMNS, [row(f, report, view) for f in shown], width)
+        out += lines(fitted, view.colour)
+        if fitted.hidden:
+            out += wrap(f"({', '.join(fitted.hidden)} left out to fit {width} columns; "
+                        "--output csv has every field)")
+        out += ["", "Why:"]
+        for finding in shown:
+            out += wrap(f"{finding.name}: {finding.reason}", "  ", "      ")
+            for note in cells.notes(finding)[1:]:
+                out += wrap(note, "    ", "      ")
     if report.errors:
         out += ["", "Could not be seen (nothing there was acted on):"]
-        out += [f"  {e.region}: {e.operation}: {e.message}" for e in report.errors]
-    if report.report_location:
-        out += ["", f"Full report: {report.report_location}"]
-    if report.notification:
-        out.append(f"Digest: {report.notification}")
+        for error in report.errors:
+            out += wrap(f"{error.region}: {error.operation}: {error.message}", "  ", "      ")
+    footer = cells.footer(report)
+    if footer:
+        out += ["", *(line for text in footer for line in wrap(text))]
     return "\n".join(out)
 
 
-def _why(report: Report) -> list[str]:
-    """The reason, advice, warnings and action of every endpoint that is not simply active."""
-    notes = [f for f in report.findings if f.verdict not in (Verdict.ACTIVE,) or f.advice or f.warnings]
-    if not notes:
-        return []
-    out = ["", "Why:"]
-    for f in sorted(notes, key=lambda f: (-f.reclaimable_usd, f.name)):
-        out.append(f"  {f.name}: {f.reason}")
-        if f.advice:
-            out.append(f"    advice: {f.advice}")
-        out += [f"    warning: {w}" for w in f.warnings]
-        if f.action_reason and str(f.action) == "none":
-            out.append(f"    not acted on: {f.action_reason}")
-        elif f.action_reason:
-            out.append(f"    action: {f.action} - {f.action_result or 'planned'} ({f.action_reason})")
-    return out
-
-
-def _last_used(finding: Finding, report: Report) -> str:
-    """No invocation at all: 'never/30d+' when that made it idle, '-' when the verdict rests on something else."""
-    never = "never/30d+" if finding.verdict in (Verdict.IDLE, Verdict.NO_IDLE_COST) else "-"
-    return last_used(finding.last_invocation, report.generated_at, never=never, short=True)
-
-
-def _action_cell(finding: Finding) -> str:
-    if str(finding.action) == "none":
-        return "-"
-    state = action_state(finding)
-    return f"{finding.action} ({state})" if state != "none" else str(finding.action)
+def _wrapper(width: int):
+    def wrap(text: str, first: str = "", rest: str | None = None) -> list[str]:
+        return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=first if rest is None else rest,
+                             break_long_words=True, break_on_hyphens=False) or [""]
+    return wrap
