@@ -56,6 +56,10 @@ class IncompleteRecord(Exception):
     """Something a restore would need can no longer be read: the reclaim must not happen."""
 
 
+class HistoryError(Exception):
+    """No stored report matches what was asked; the message says what the ledger holds."""
+
+
 def error_code(error: BaseException) -> str | None:
     return error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
 

@@ -138,7 +138,8 @@ def test_expired_or_invalid_credentials(home, sts, code, words):
 
 
 def test_restore_dry_run_reads_a_local_ledger_without_aws(home, tmp_path):
-    from cost_watcher.reclaim.ledger import DirectoryStore, Ledger
+    from cost_watcher.reclaim.ledger import Ledger
+    from cost_watcher.store import DirectoryStore
 
     ledger = tmp_path / "ledger"
     Ledger(DirectoryStore(ledger)).write("us-east-1", "churn", "delete", {

@@ -9,16 +9,16 @@ import os
 import sys
 from datetime import date
 
-from cost_watcher.errors import UsageError
+from cost_watcher.errors import HistoryError, StoreError, UsageError
 from cost_watcher.faces.config import gather
 from cost_watcher.faces.identity import Identity, open_session, who_am_i
 from cost_watcher.faces.terminal import colour, width
 from cost_watcher.record import report_from_dict
 from cost_watcher.report.cells import View
 from cost_watcher.report.formats import json_text, render, render_trend
-from cost_watcher.report.history import HistoryError, find, nights
+from cost_watcher.report.history import find, nights
 from cost_watcher.scan.clients import Clients
-from cost_watcher.store import StoreError, open_store
+from cost_watcher.store import open_store
 
 EXIT_OK, EXIT_INCOMPLETE = 0, 3
 

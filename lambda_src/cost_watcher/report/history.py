@@ -14,16 +14,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cost_watcher.errors import HistoryError, StoreError
 from cost_watcher.model import Report
 from cost_watcher.record import SCHEMA
-from cost_watcher.store import Store, StoreError, location_of, open_store
+from cost_watcher.store import Store, location_of, open_store
 
 REPORTS = "reports/"
 TREND_SCHEMA = "cost-watcher/trend/v1"
-
-
-class HistoryError(Exception):
-    """No stored report matches what was asked; the message says what the ledger holds."""
 
 
 @dataclass(frozen=True)
