@@ -175,7 +175,7 @@ def test_traffic_in_a_quiet_window_withdraws_the_schedule(account):
 
 def test_a_dry_run_plans_and_changes_nothing_and_the_time_zone_is_the_schedules(account):
     clients, clock, ledger = account
-    planned, report = night(clients, clock, ledger, 0, dry_run=True, timezone="Europe/Paris")
+    planned, _ = night(clients, clock, ledger, 0, dry_run=True, timezone="Europe/Paris")
     claims = planned["claims-assistant"]
     assert (str(claims.action), claims.action_result) == ("mark", "planned")
     assert claims.schedule.timezone == "Europe/Paris"

@@ -78,7 +78,7 @@ def test_random_sparse_traffic_has_gaps_not_a_timetable():
 
 
 def test_a_stray_call_at_night_does_not_wake_the_night_but_regular_traffic_does():
-    stray = hourly(office) + [(datetime(2025, 4, 2, 3, 0, tzinfo=UTC), 1.0)]  # Wed 03:00
+    stray = [*hourly(office), (datetime(2025, 4, 2, 3, 0, tzinfo=UTC), 1.0)]  # Wed 03:00
     assert described(find(stray).windows) == ["Mon-Thu 19:00-07:00", "Fri 19:00-Mon 07:00"]
     regular = hourly(office) + [(d, 400.0) for d in (datetime(2025, 4, 2, 3, 0, tzinfo=UTC),
                                                      datetime(2025, 3, 26, 3, 0, tzinfo=UTC))]
