@@ -184,3 +184,19 @@ def test_a_dry_run_plans_and_changes_nothing_and_the_time_zone_is_the_schedules(
     night(clients, clock, ledger, 0, timezone="Europe/Paris")
     night(clients, clock, ledger, 4, timezone="Europe/Paris")
     assert {a["Timezone"] for a in ours(clients, "claims-assistant").values()} == {"Europe/Paris"}
+
+
+def test_an_owner_who_removes_the_opt_in_gets_the_schedule_withdrawn(account):
+    clients, clock, ledger = account
+    night(clients, clock, ledger, 0)
+    night(clients, clock, ledger, 4)
+    sagemaker = clients.sagemaker(REGION)
+    arn = sagemaker.describe_endpoint(EndpointName="claims-assistant")["EndpointArn"]
+    sagemaker.delete_tags(ResourceArn=arn, TagKeys=[RECLAIM])
+    after, _ = night(clients, clock, ledger, 5)
+    claims = after["claims-assistant"]
+    assert (str(claims.action), claims.action_result) == ("unschedule", "done"), claims.action_reason
+    assert "removed" in claims.action_reason and ours(clients, "claims-assistant") == {}
+    assert QUIET not in tags(clients, "claims-assistant")
+    quiet, _ = night(clients, clock, ledger, 6)
+    assert str(quiet["claims-assistant"].action) == "none"  # nothing of ours left to re-check

@@ -35,9 +35,17 @@ def intrusions(applied: Applied, now_busy: frozenset[int]) -> list[str]:
 
 
 def decide(finding: Finding, schedule: Schedule | None, mark: date | None, applied: Applied | None,
-           settings: Settings, now: datetime, *, region_has_errors: bool = False) -> Decision:
-    """The schedule's action: none, mark, unmark, schedule (apply or update) or unschedule, and why."""
+           settings: Settings, now: datetime, *, region_has_errors: bool = False, opted_in: bool = True) -> Decision:
+    """The schedule's action: none, mark, unmark, schedule (apply or update) or unschedule, and why.
+
+    Not `opted_in` (the owner removed the tag, our mark is still there): its schedule and mark go."""
     today = now.date()
+    if not opted_in:
+        if applied is not None:
+            return Decision(Action.UNSCHEDULE, f"the owner removed {settings.tags.reclaim}=schedule: schedule "
+                                               "withdrawn, capacity limits put back")
+        return Decision(Action.UNMARK, f"the owner removed {settings.tags.reclaim}=schedule: mark "
+                                       f"{settings.tags.quiet_since} removed")
     if applied is not None:
         busy = schedule.busy_hours if schedule else getattr(finding.timetable, "busy", frozenset())
         woke = intrusions(applied, busy)
@@ -74,7 +82,7 @@ def decide(finding: Finding, schedule: Schedule | None, mark: date | None, appli
     if guard is None and not settings.ledger:
         guard = "no ledger configured (setting ledger): no restore record, no schedule"
     return Decision(Action.SCHEDULE, f"timetable held since {mark}: {describe_windows(schedule)} "
-                                     f"({schedule.timezone}) applied", on, guard)
+                                     f"({schedule.timezone}) applied", blocked=guard)
 
 
 def _guard(finding: Finding, settings: Settings, region_has_errors: bool) -> str | None:

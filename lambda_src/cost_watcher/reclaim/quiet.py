@@ -40,7 +40,7 @@ def _utc_now() -> datetime:
 def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, now: datetime, report: Report,
                     clock: Callable[[], datetime] = _utc_now) -> None:
     """Decide and (unless dry run) carry out every opted-in endpoint's schedule. Never raises."""
-    opted = [f for f in findings if f.reclaim_tag == OPT_IN]
+    opted = [f for f in findings if f.reclaim_tag == OPT_IN or (_marked(f, settings) and f.action == Action.NONE)]
     if not opted:
         return
     errored = report.regions_with_errors()
@@ -65,7 +65,8 @@ def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, n
         endpoint = finding.endpoint
         mark = parse_tags(endpoint.tags, settings.tag_prefix).quiet_since if endpoint else None
         decision = quiet_policy.decide(finding, finding.schedule, mark, applied, settings, now,
-                                       region_has_errors=finding.region in errored)
+                                       region_has_errors=finding.region in errored,
+                                       opted_in=finding.reclaim_tag == OPT_IN)
         finding.action, finding.action_reason = decision.action, decision.reason or None
         finding.reclaim_on, finding.action_result = decision.reclaim_on, None
         if decision.action == Action.NONE:
@@ -83,6 +84,11 @@ def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, n
             finding.action_result = Outcome.planned()
             continue
         _act(finding, settings, clients, now.date(), report, ledger, record, clock)
+
+
+def _marked(finding: Finding, settings: Settings) -> bool:
+    """Our quiet-hours mark on an endpoint whose owner no longer opts in: its schedule (if any) must go."""
+    return finding.endpoint is not None and settings.tags.quiet_since in finding.endpoint.tags
 
 
 def _latest(ledger: Ledger | None, finding: Finding) -> Record | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cost_watcher.model import Action, Finding, Report
 from cost_watcher.record import scheduled
 from cost_watcher.report.selection import first, result_kind, result_why
+from cost_watcher.settings import TagKeys
 from cost_watcher.words import money, plural
 
 
@@ -20,44 +21,45 @@ def savings_total(report: Report) -> float:
     return sum(f.schedule.monthly_savings_usd or 0.0 for f in scheduled(report))
 
 
-def state(finding: Finding, dry_run: bool) -> str:
-    """Where its schedule stands: proposed, marked, applied, updated, withdrawn (and why), or the guard."""
-    kind, tag = result_kind(finding), finding.reclaim_tag
+def state(finding: Finding, dry_run: bool, tags: TagKeys) -> str:
+    """Where its schedule stands: proposed, marked, applied, in place, withdrawn (and why), or what stopped it."""
+    kind = result_kind(finding)
+    why = (finding.action_reason or "").split("; record ")[0].split("; restore record ")[0]
     if finding.action == Action.UNSCHEDULE:
-        return {"done": "WITHDRAWN", "planned": "would withdraw"}.get(kind, f"withdraw {kind}") + \
-            f": {finding.action_reason or ''}".rstrip(": ")
+        return f"{'WITHDRAWN' if kind == 'done' else 'withdraw ' + kind}: {why}"
     if kind in ("skipped", "failed"):
         return f"{finding.action} {kind}: {result_why(finding)}"
     if finding.action == Action.SCHEDULE:
         return {"done": "applied", "planned": "would apply" if dry_run else "apply planned"}.get(kind, kind)
-    if finding.action == Action.MARK or finding.reclaim_on:
-        return f"applied on {finding.reclaim_on} or later" + (" (dry run: mark not written)" if dry_run else "")
-    if tag == "schedule" and finding.action_reason and finding.action_reason.startswith("schedule in place"):
-        return "in place"
-    return "proposed (opt in with the reclaim tag set to schedule)" if tag != "schedule" else "proposed"
+    if finding.reclaim_on:
+        unwritten = " (dry run: mark not written)" if kind == "planned" else ""
+        return f"applied on {finding.reclaim_on} or later{unwritten}"
+    if finding.reclaim_tag == "schedule":
+        return "in place" if why.startswith("schedule in place") else why or "proposed"
+    return f"proposed: tag {tags.reclaim}=schedule to apply it"
 
 
-def line(finding: Finding, dry_run: bool) -> str:
+def line(finding: Finding, dry_run: bool, tags: TagKeys) -> str:
     said = finding.schedule.sentence if finding.schedule else "no timetable any more"
-    return f"{finding.name} ({finding.region}): {said} [{state(finding, dry_run)}]"
+    return f"{finding.name} ({finding.region}): {said} [{state(finding, dry_run, tags)}]"
 
 
-def section_text(report: Report, limit: int) -> list[str]:
+def section_text(report: Report, tags: TagKeys, limit: int) -> list[str]:
     listed = with_schedules(report)
     if not listed:
         return []
     shown, more = first(listed, limit)
     head = (f"QUIET HOURS: {plural(len(scheduled(report)), 'endpoint')} could scale in on a timetable, "
             f"~{money(savings_total(report))}/month (not counted in the reclaimable total)")
-    lines = ["", head] + [f"  {line(f, report.dry_run)}" for f in shown]
+    lines = ["", head] + [f"  {line(f, report.dry_run, tags)}" for f in shown]
     return lines + ([f"  ... and {plural(more, 'more endpoint')} in the full report"] if more else [])
 
 
-def section_chat(report: Report, limit: int) -> list[str]:
+def section_chat(report: Report, tags: TagKeys, limit: int) -> list[str]:
     listed = with_schedules(report)
     if not listed:
         return []
     shown, more = first(listed, limit)
     lines = ["", f"*Quiet hours* (~{money(savings_total(report))}/mo, apart from idle waste)"]
-    lines += [f"\u2022 `{f.name}` ({f.region}): {line(f, report.dry_run).split(': ', 1)[1]}" for f in shown]
+    lines += [f"\u2022 `{f.name}` ({f.region}): {line(f, report.dry_run, tags).split(': ', 1)[1]}" for f in shown]
     return lines + ([f"_...and {more:,} more._"] if more else [])
