@@ -196,3 +196,22 @@ def test_a_time_zone_zoneinfo_does_not_know_is_refused(value):
 
     with pytest.raises(SettingsError, match="timezone"):
         Settings().replace(timezone=value)
+
+
+def test_inference_components_go_to_zero_copies_only_where_the_instances_may_go_to_zero():
+    from cost_watcher.model import Component
+
+    def ic_endpoint(min_instances):
+        made = endpoint(2, min_instance_count=min_instances)
+        made.components = [Component("llm-a", "claims", "AllTraffic", copy_count=2),
+                           Component("llm-b", "claims", "AllTraffic", copy_count=1)]
+        return made
+
+    found = find(hourly(office))
+    plan = schedule.plan(ic_endpoint(0), found, price)
+    assert plan.scale_to == {"llm-a": 0, "llm-b": 0}
+    assert {t["ScalableDimension"] for t in plan.targets} == {schedule.COMPONENT_DIMENSION}
+    assert [t["ResourceId"] for t in plan.targets] == ["inference-component/llm-a", "inference-component/llm-b"]
+    assert plan.monthly_savings_usd == round(2 * 0.94 * 108 * 730 / 168, 2)  # both instances, counted once
+    assert "0 copies (its instances with them)" in plan.sentence
+    assert schedule.plan(ic_endpoint(1), found, price) is None  # instances stay: nothing to give back
