@@ -157,7 +157,7 @@ def validate(settings: Settings) -> Settings:
 def validate_schedule(settings: Settings) -> None:
     """The quiet-hours settings (judge/timetable.py): a time zone zoneinfo knows, whole weeks of history."""
     try:
-        zoneinfo.ZoneInfo(settings.timezone)
+        settings.timezone == "UTC" or zoneinfo.ZoneInfo(settings.timezone)  # UTC needs no tz database
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         raise _fail("timezone", settings.timezone, "an IANA time zone such as UTC or Europe/Paris") from None
     if settings.schedule_lookback_days not in (14, 21, 28):

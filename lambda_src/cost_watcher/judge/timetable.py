@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -67,17 +67,22 @@ class Timetable:
         return sum(w.hours for w in self.windows)
 
 
+def zone(name: str) -> tzinfo:
+    """The time zone by its IANA name; UTC without the tz database (a runtime may lack it)."""
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
 @lru_cache(maxsize=8)
 def hour_grid(start: datetime, end: datetime, timezone: str) -> tuple[tuple[datetime, int], ...]:
     """Every whole UTC hour from start to end with its hour of the week in the time zone (once a run)."""
-    zone = ZoneInfo(timezone)
+    local_zone = zone(timezone)
     first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if first < start:
         first += timedelta(hours=1)
     grid = []
     moment = first
     while moment + timedelta(hours=1) <= end:
-        local = moment.astimezone(zone)
+        local = moment.astimezone(local_zone)
         grid.append((moment, local.weekday() * 24 + local.hour))
         moment += timedelta(hours=1)
     return tuple(grid)
@@ -135,18 +140,6 @@ def _runs(quiet: list[bool]) -> list[QuietWindow]:
             runs.append(QuietWindow(start, (slot - start) % HOURS_A_WEEK))
             start = None
     return sorted(runs, key=lambda w: w.start)
-
-
-def traffic_in(points: Points, hours_of_week: frozenset[int], timezone: str, since: datetime) -> float:
-    """Invocations since `since` that fell in these hours of the week (the applied windows)."""
-    zone = ZoneInfo(timezone)
-    total = 0.0
-    for stamp, value in points:
-        if stamp >= since and value > 0:
-            local = stamp.astimezone(zone)
-            if local.weekday() * 24 + local.hour in hours_of_week:
-                total += value
-    return total
 
 
 # --- in words and in cron -----------------------------------------------------------------
