@@ -200,3 +200,21 @@ def test_an_owner_who_removes_the_opt_in_gets_the_schedule_withdrawn(account):
     assert QUIET not in tags(clients, "claims-assistant")
     quiet, _ = night(clients, clock, ledger, 6)
     assert str(quiet["claims-assistant"].action) == "none"  # nothing of ours left to re-check
+
+
+def test_traffic_around_the_clock_withdraws_a_schedule_the_scan_no_longer_describes(account):
+    clients, clock, ledger = account
+    night(clients, clock, ledger, 0)
+    night(clients, clock, ledger, 4)
+    stamps = [NOW + timedelta(hours=hour) for hour in range(4 * 24, 11 * 24)]
+    for start in range(0, len(stamps), 500):
+        clients.cloudwatch(REGION).put_metric_data(Namespace="AWS/SageMaker", MetricData=[
+            {"MetricName": "Invocations", "Timestamp": stamp, "Value": 500.0, "Unit": "None",
+             "Dimensions": [{"Name": "EndpointName", "Value": "claims-assistant"},
+                            {"Name": "VariantName", "Value": "AllTraffic"}]} for stamp in stamps[start:start + 500]])
+    busy, report = night(clients, clock, ledger, 11)
+    claims = busy["claims-assistant"]
+    assert not claims.endpoint.described  # busy every hour: the scan spends no call on it...
+    assert (str(claims.action), claims.action_result) == ("unschedule", "done"), claims.action_reason
+    assert "no quiet window" in claims.action_reason  # ...yet our mark was found and the schedule withdrawn
+    assert ours(clients, "claims-assistant") == {} and QUIET not in tags(clients, "claims-assistant")

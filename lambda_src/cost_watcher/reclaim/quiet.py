@@ -18,11 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cost_watcher.errors import describe_error
 from cost_watcher.judge import quiet_policy, schedule
 from cost_watcher.judge.policy import endpoint_state
 from cost_watcher.judge.quiet_policy import Applied
 from cost_watcher.judge.tags import parse_tags
-from cost_watcher.model import Action, Finding, Outcome, Report
+from cost_watcher.model import Action, Finding, Outcome, RegionError, Report
 from cost_watcher.reclaim import actions
 from cost_watcher.reclaim import scheduled_actions as sa
 from cost_watcher.reclaim.context import fail, failure
@@ -40,10 +41,11 @@ def _utc_now() -> datetime:
 def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, now: datetime, report: Report,
                     clock: Callable[[], datetime] = _utc_now) -> None:
     """Decide and (unless dry run) carry out every opted-in endpoint's schedule. Never raises."""
+    errored = report.regions_with_errors()
+    _discover_marks(findings, settings, clients, report)
     opted = [f for f in findings if f.reclaim_tag == OPT_IN or (_marked(f, settings) and f.action == Action.NONE)]
     if not opted:
         return
-    errored = report.regions_with_errors()
     ledger: Ledger | None = None
     if settings.ledger:
         try:
@@ -66,7 +68,7 @@ def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, n
         mark = parse_tags(endpoint.tags, settings.tag_prefix).quiet_since if endpoint else None
         decision = quiet_policy.decide(finding, finding.schedule, mark, applied, settings, now,
                                        region_has_errors=finding.region in errored,
-                                       opted_in=finding.reclaim_tag == OPT_IN)
+                                       opted_in=finding.reclaim_tag == OPT_IN or not (endpoint and endpoint.described))
         finding.action, finding.action_reason = decision.action, decision.reason or None
         finding.reclaim_on, finding.action_result = decision.reclaim_on, None
         if decision.action == Action.NONE:
@@ -84,6 +86,26 @@ def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, n
             finding.action_result = Outcome.planned()
             continue
         _act(finding, settings, clients, now.date(), report, ledger, record, clock)
+
+
+def _discover_marks(findings: list[Finding], settings: Settings, clients: Any, report: Report) -> None:
+    """A busy endpoint the scan did not describe (its traffic keeps no quiet hours any more) may still
+    carry our schedule: find our quiet-since mark on such endpoints, one tagging call a region."""
+    unseen: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.endpoint is not None and not finding.endpoint.described and finding.invocations > 0:
+            unseen.setdefault(finding.region, []).append(finding)
+    key = settings.tags.quiet_since
+    for region, group in unseen.items():
+        try:
+            marked = actions.marked_endpoints(clients.client("resourcegroupstaggingapi", region), key)
+        except Exception as error:  # noqa: BLE001 - a schedule not re-checked tonight is, next night
+            report.errors.append(RegionError(region, "tag:GetResources",
+                                             f"quiet-hours marks on busy endpoints not read: {describe_error(error)}"))
+            continue
+        for finding in group:
+            if finding.endpoint is not None and finding.endpoint.arn in marked:
+                finding.endpoint.tags[key] = marked[finding.endpoint.arn]
 
 
 def _marked(finding: Finding, settings: Settings) -> bool:
@@ -108,8 +130,7 @@ def _replan(finding: Finding, record: Record) -> Any:
     found = finding.timetable
     if found is None or not getattr(found, "windows", ()):
         return None
-    targets = [{**t, "Instances": t["Instances"], "InstancesTo": t["InstancesTo"]} for t in record.doc["targets"]]
-    return schedule.with_targets(found, targets, finding.endpoint)
+    return schedule.with_targets(found, list(record.doc["targets"]), finding.endpoint)
 
 
 def _act(finding: Finding, settings: Settings, clients: Any, today: date, report: Report, ledger: Ledger | None,
