@@ -212,7 +212,7 @@ def test_traffic_around_the_clock_withdraws_a_schedule_the_scan_no_longer_descri
             {"MetricName": "Invocations", "Timestamp": stamp, "Value": 500.0, "Unit": "None",
              "Dimensions": [{"Name": "EndpointName", "Value": "claims-assistant"},
                             {"Name": "VariantName", "Value": "AllTraffic"}]} for stamp in stamps[start:start + 500]])
-    busy, report = night(clients, clock, ledger, 11)
+    busy, _ = night(clients, clock, ledger, 11)
     claims = busy["claims-assistant"]
     assert not claims.endpoint.described  # busy every hour: the scan spends no call on it...
     assert (str(claims.action), claims.action_result) == ("unschedule", "done"), claims.action_reason

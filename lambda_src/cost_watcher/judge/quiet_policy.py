@@ -26,6 +26,7 @@ class Applied:
     windows: list[dict]
     timezone: str
     since: date
+    complete: bool = True  # all our scheduled actions are there (a run may have died between record and put)
 
 
 def intrusions(applied: Applied, now_busy: frozenset[int]) -> list[str]:
@@ -59,6 +60,9 @@ def decide(finding: Finding, schedule: Schedule | None, mark: date | None, appli
         if schedule.windows != applied.windows or schedule.timezone != applied.timezone:
             return Decision(Action.SCHEDULE, f"timetable moved: {_said(applied.windows)} -> "
                                              f"{describe_windows(schedule)} ({schedule.timezone}): schedule updated",
+                            blocked=_guard(finding, settings, region_has_errors))
+        if not applied.complete:
+            return Decision(Action.SCHEDULE, "our scheduled actions were not all in place: put again",
                             blocked=_guard(finding, settings, region_has_errors))
         return Decision(Action.NONE, f"schedule in place since {applied.since}; re-checked: no traffic in its "
                                      "quiet windows")

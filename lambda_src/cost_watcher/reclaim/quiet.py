@@ -61,7 +61,7 @@ def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, n
         except LedgerError as error:
             fail(finding, report, "ledger", f"{error}; schedule not re-checked")
             continue
-        applied = _applied(record)
+        applied = _applied(record, None if settings.dry_run else clients.autoscaling(finding.region), finding)
         if applied is not None:  # scaled in now, perhaps: price it from the counts it was applied to
             finding.schedule = _replan(finding, record)
         endpoint = finding.endpoint
@@ -119,11 +119,22 @@ def _latest(ledger: Ledger | None, finding: Finding) -> Record | None:
     return ledger.latest_record(finding.name, finding.region, SCHEDULE_RECORDS)
 
 
-def _applied(record: Record | None) -> Applied | None:
+def _applied(record: Record | None, autoscaling: Any, finding: Finding) -> Applied | None:
+    """The schedule in place per its record, and whether all our actions are there (read back in act
+    mode only: a report-mode role may not read scheduled actions)."""
     if record is None or record.action != "schedule":
         return None
     windows, timezone = schedule.from_dict(record.doc)
-    return Applied(windows, timezone, date.fromisoformat(record.recorded_at[:10]))
+    expected = 2 * len(windows)
+    if autoscaling is None:
+        return Applied(windows, timezone, date.fromisoformat(record.recorded_at[:10]))
+    try:
+        complete = all(sum(sa.ours(a["ScheduledActionName"]) for a in sa.scheduled_on(autoscaling, target)) == expected
+                       for target in record.doc.get("targets", []))
+    except Exception as error:  # noqa: BLE001 - unread is not missing: nothing is put again on a guess
+        finding.warnings.append(f"scheduled actions not read back: {describe_error(error)}")
+        complete = True
+    return Applied(windows, timezone, date.fromisoformat(record.recorded_at[:10]), complete)
 
 
 def _replan(finding: Finding, record: Record) -> Any:
