@@ -218,3 +218,19 @@ def test_traffic_around_the_clock_withdraws_a_schedule_the_scan_no_longer_descri
     assert (str(claims.action), claims.action_result) == ("unschedule", "done"), claims.action_reason
     assert "no quiet window" in claims.action_reason  # ...yet our mark was found and the schedule withdrawn
     assert ours(clients, "claims-assistant") == {} and QUIET not in tags(clients, "claims-assistant")
+
+
+def test_a_timetable_that_moved_updates_our_actions_in_place(account):
+    clients, clock, ledger = account
+    night(clients, clock, ledger, 0)
+    night(clients, clock, ledger, 4)
+    assert ours(clients, "claims-assistant")[f"{NAME_PREFIX}1-out"]["Schedule"] == "cron(0 7 ? * TUE,WED,THU,FRI *)"
+    moved, _ = night(clients, clock, ledger, 5, schedule_margin_hours=2)  # capacity back two hours ahead now
+    claims = moved["claims-assistant"]
+    assert (str(claims.action), claims.action_result) == ("schedule", "done"), claims.action_reason
+    assert "timetable moved" in claims.action_reason
+    actions = ours(clients, "claims-assistant")
+    assert actions[f"{NAME_PREFIX}1-out"]["Schedule"] == "cron(0 6 ? * TUE,WED,THU,FRI *)"
+    assert actions[f"{NAME_PREFIX}1-out"]["ScalableTargetAction"] == {"MinCapacity": 3, "MaxCapacity": 3}
+    assert len(actions) == 4 and target(clients, "claims-assistant") == (3, 3)  # originals kept, not re-read
+    assert records(ledger, "claims-assistant") == ["schedule.json", "schedule.json"]

@@ -95,5 +95,7 @@ def test_twelve_nights_of_quiet_hours(world: World):
     assert {n for n, sent in texts.items() if sent} == {1, 3, 10, 11, 13}
     assert "WITHDRAWN: traffic came into its quiet window (Tue 03:00)" in texts[10][0]
     assert "QUIET HOURS" in texts[3][0] and "applied" in texts[3][0]
-    kinds = [key.rsplit("-", 1)[-1] for key in world.records("claims-assistant")]
-    assert kinds == ["schedule.json", "unschedule.json", "schedule.json"]
+    keys = world.records("claims-assistant")
+    assert [key.rsplit("-", 1)[-1] for key in keys] == ["schedule.json", "unschedule.json", "schedule.json"]
+    # the target registered for the first schedule is still known as ours, so restore removes it
+    assert [t["RegisteredByUs"] for t in world.record(keys[-1])["targets"]] == [True]

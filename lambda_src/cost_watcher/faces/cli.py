@@ -70,6 +70,8 @@ def build_parser() -> Parser:
     scan.add_argument("--tag-prefix", metavar="P", help="prefix of our tags (default 'cost-watcher:')")
     scan.add_argument("--ledger", metavar="PATH|s3://bucket/prefix", help="where restore records and reports go")
     scan.add_argument("--topic-arn", metavar="ARN", help="publish the digest to this SNS topic")
+    scan.add_argument("--timezone", metavar="TZ", help="IANA time zone quiet hours are found and applied in "
+                                                      "(default UTC)")
     scan.add_argument(
         "--notify",
         choices=("always", "findings", "actions", "never"),
@@ -99,6 +101,7 @@ def scan_settings(args: argparse.Namespace) -> Settings:
         "topic_arn": args.topic_arn,
         "notify": args.notify,
         "pricing": args.pricing,
+        "timezone": args.timezone,
     }
     if args.demo:
         values.setdefault("regions", None)

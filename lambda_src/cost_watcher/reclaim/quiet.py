@@ -188,9 +188,10 @@ def _put(finding: Finding, settings: Settings, clients: Any, ledger: Ledger | No
         targets = [{**kept.get(t["ResourceId"], t), "To": t["To"]} for t in plan.targets
                    if t["ResourceId"] in kept]
     else:
-        targets = []
+        targets, registered = [], _registered_by_us(ledger, record)
         for target in plan.targets:
             original, theirs = sa.originals(autoscaling, target)
+            original["RegisteredByUs"] = original["RegisteredByUs"] or target["ResourceId"] in registered
             if theirs:
                 finding.action_result = Outcome.skipped(
                     f"{target['ResourceId']} has scheduled actions of its own ({', '.join(theirs)}): "
@@ -208,6 +209,14 @@ def _put(finding: Finding, settings: Settings, clients: Any, ledger: Ledger | No
     finding.action_reason = (f"{finding.action_reason}: {len(names)} scheduled actions on "
                              f"{', '.join(t['ResourceId'] for t in targets)}; restore record {ledger.where(written)}")
     finding.action_result = Outcome.done()
+
+
+def _registered_by_us(ledger: Ledger, record: Record | None) -> set[str]:
+    """Targets an earlier, withdrawn schedule registered (left at their fixed count): still ours to remove."""
+    if record is None or record.action != "unschedule":
+        return set()
+    earlier = ledger.read(record.doc["removed_from"])
+    return {t["ResourceId"] for t in earlier.doc.get("targets", []) if t.get("RegisteredByUs")}
 
 
 def _withdraw(finding: Finding, settings: Settings, clients: Any, ledger: Ledger | None, record: Record | None,
