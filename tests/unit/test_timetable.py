@@ -105,6 +105,13 @@ def test_an_endpoint_seen_for_less_than_two_weeks_has_no_timetable():
     assert find(hourly(office), created=START) is not None
 
 
+def test_traffic_that_began_or_stopped_within_the_two_weeks_is_no_timetable():
+    began = [(stamp, value) for stamp, value in hourly(lambda local: True) if stamp >= END - timedelta(days=2)]
+    assert find(began) is None  # 60 days old, busy for two days: the rest of the week is not "quiet"
+    stopped = [(stamp, value) for stamp, value in hourly(office) if stamp < END - timedelta(days=8)]
+    assert find(stopped) is None
+
+
 def test_hours_of_the_window_groups_round_trip():
     found = find(hourly(office))
     assert timetable.hours_of(timetable.groups(found.windows)) == found.quiet_hours

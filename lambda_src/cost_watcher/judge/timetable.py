@@ -6,7 +6,8 @@ last 14 days, and an hourly datapoint is kept 455 days, so 21 or 28 may be read 
 
 1. Only whole hours after the endpoint was created count, and they must cover two weeks at
    least, so every hour of the week is seen on two weeks (a daylight-saving hour that does
-   not exist locally is seen once).
+   not exist locally is seen once); and the variant must have worked in every one of those
+   weeks: traffic that began (or stopped) two days ago is news, not a timetable.
 2. Each UTC hour is put on its hour of the week *in the time zone* (Monday 00:00 = 0 ...
    Sunday 23:00 = 167) by zoneinfo: a daylight-saving change moves the UTC hour, never the
    local one, so "07:00 on weekdays" stays 07:00 all year.
@@ -91,7 +92,7 @@ def hour_grid(start: datetime, end: datetime, timezone: str) -> tuple[tuple[date
 def find(points: Points, start: datetime, end: datetime, created: datetime | None, timezone: str, *,
          quiet_share_pct: float, margin_hours: int, min_window_hours: int) -> Timetable | None:
     """The timetable of this traffic (all of a variant's series together), or None: seen for
-    less than two weeks, or never invoked at all (that is idle, not quiet)."""
+    less than two weeks, a week of it without any invocation, or never invoked at all (idle, not quiet)."""
     counts: dict[datetime, float] = {}
     for stamp, value in points:
         hour = stamp.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -100,6 +101,10 @@ def find(points: Points, start: datetime, end: datetime, created: datetime | Non
     seen = [(hour, slot) for hour, slot in hour_grid(start, end, timezone) if born is None or hour >= born]
     if len(seen) < MIN_DAYS * 24:
         return None
+    for week in range(len(seen) // HOURS_A_WEEK):  # traffic that began or stopped within the span is no timetable
+        block = seen[len(seen) - (week + 1) * HOURS_A_WEEK:len(seen) - week * HOURS_A_WEEK]
+        if sum(counts.get(hour, 0.0) for hour, _ in block) <= 0:
+            return None
     per_slot = [0.0] * HOURS_A_WEEK
     for hour, slot in seen:
         per_slot[slot] += max(0.0, counts.get(hour, 0.0))

@@ -42,7 +42,8 @@ def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, n
                     clock: Callable[[], datetime] = _utc_now) -> None:
     """Decide and (unless dry run) carry out every opted-in endpoint's schedule. Never raises."""
     errored = report.regions_with_errors()
-    _discover_marks(findings, settings, clients, report)
+    if not settings.dry_run:  # a report run withdraws nothing, so it spends no call looking
+        _discover_marks(findings, settings, clients, report)
     opted = [f for f in findings if f.reclaim_tag == OPT_IN or (_marked(f, settings) and f.action == Action.NONE)]
     if not opted:
         return
