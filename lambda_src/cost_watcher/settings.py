@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cost_watcher.errors import SettingsError
+from cost_watcher.errors import SettingsError, unknown_keys
 
 NOTIFY_MODES = ("always", "findings", "actions", "never")
 MODES = ("report", "act")
@@ -262,9 +262,7 @@ def from_mapping(values: Mapping[str, Any], base: Settings | None = None, *, sou
     """Parse `values` (strings or JSON types) over `base`; unknown keys are an error, not ignored."""
     unknown = sorted(set(values) - set(_PARSERS))
     if unknown:
-        raise SettingsError(
-            f"{source}: unknown key(s) {', '.join(map(repr, unknown))}; accepted keys are {', '.join(SETTING_KEYS)}"
-        )
+        raise unknown_keys(source, unknown, SETTING_KEYS)
     changes: dict[str, Any] = {}
     for key, raw in values.items():
         field_name, parser = _PARSERS[key]
