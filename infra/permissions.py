@@ -57,6 +57,10 @@ AUTOSCALING_WRITE = (
     "application-autoscaling:DeregisterScalableTarget",
     "application-autoscaling:DeleteScalingPolicy",
     "application-autoscaling:DeleteScheduledAction",
+    # quiet hours (reclaim=schedule): our scheduled actions, named cost-watcher-quiet-*; AWS has no condition
+    # key for the name, and scalable targets carry none of the endpoint's tags, so the endpoint's opt-in is
+    # checked by the engine (and, for the mark, by AddTags below)
+    "application-autoscaling:PutScheduledAction",
 )
 SAGEMAKER_SCALABLE_DIMENSIONS = (
     "sagemaker:variant:DesiredInstanceCount",
@@ -99,6 +103,9 @@ def act_statements(stack: Stack, regions: Sequence[str], tag_prefix: str) -> lis
         "ForAllValues:StringEquals": {"aws:TagKeys": [f"{tag_prefix}idle-since"]},
         "Null": {"aws:TagKeys": "false"},  # ForAllValues alone would also pass a request naming no key
     }
+    only_our_marks = {**only_our_mark, "ForAllValues:StringEquals": {
+        "aws:TagKeys": [f"{tag_prefix}idle-since", f"{tag_prefix}quiet-since"]}}
+    only_quiet_mark = {**only_our_mark, "ForAllValues:StringEquals": {"aws:TagKeys": [f"{tag_prefix}quiet-since"]}}
     return [
         iam.PolicyStatement(sid="ReadForRestoreRecords", actions=list(RECORD_DESCRIBE),
                             resources=sagemaker_arns(stack, regions, RECORD_DESCRIBED_TYPES)),
@@ -116,7 +123,10 @@ def act_statements(stack: Stack, regions: Sequence[str], tag_prefix: str) -> lis
         # No opt-in condition: after an owner removes the reclaim tag, our mark must still be removable
         # when traffic returns. Removing it can only delay a reclaim, never cause one.
         iam.PolicyStatement(sid="RemoveOnlyOurMark", actions=list(UNMARK), resources=endpoints,
-                            conditions=only_our_mark),
+                            conditions=only_our_marks),
+        # the grace-period mark of a quiet-hours schedule, on endpoints whose owner tagged reclaim=schedule
+        iam.PolicyStatement(sid="MarkQuietHoursOnlyOfOptedInEndpoints", actions=list(MARK), resources=endpoints,
+                            conditions={"StringEquals": {reclaim_tag: ["schedule"]}, **only_quiet_mark}),
         iam.PolicyStatement(
             sid="AutoScalingOfSageMakerOnly", actions=list(AUTOSCALING_WRITE), resources=["*"],
             conditions={"StringEquals": {

@@ -221,7 +221,7 @@ def _log_retention(raw: Any) -> int:
 
 
 INFRA_KEYS = tuple(DeploySettings.__dataclass_fields__.keys() - {"engine"})
-CONTEXT_KEYS = tuple(sorted((*ENGINE_KEYS, *INFRA_KEYS)))
+CONTEXT_KEYS = tuple(sorted({*ENGINE_KEYS, *INFRA_KEYS}))  # timezone is both: the schedule's and the quiet hours'
 
 
 def load(context: Mapping[str, Any]) -> DeploySettings:

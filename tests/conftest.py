@@ -71,7 +71,7 @@ def demo_report():
 
 @pytest.fixture
 def demo_account(clients, now):
-    """The demo's simulated account (23 endpoints, two regions), built by the one builder."""
+    """The demo's simulated account (24 endpoints, two regions), built by the one builder."""
     from cost_watcher.sim.account import build_demo_account
 
     specs = build_demo_account(clients, now)

@@ -14,6 +14,7 @@ from cost_watcher.errors import SettingsError
 from cost_watcher.judge.window import Window
 from cost_watcher.model import Report
 from cost_watcher.reclaim import apply as reclaim
+from cost_watcher.reclaim.quiet import apply_schedules
 from cost_watcher.report import notify
 from cost_watcher.scan.prices import PriceBook
 from cost_watcher.scan.region import Budget, Progress, scan_region
@@ -56,6 +57,7 @@ def run(
         report.errors.extend(scan.errors)
         report.ignored += scan.ignored
     reclaim.apply(report.findings, settings, clients, now, report, run_id=run_id, deadline=deadline)
+    apply_schedules(report.findings, settings, clients, now, report)  # reclaim=schedule: quiet hours
     report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))
     report.api_calls = dict(clients.calls)
     notify.deliver(report, settings, clients, run_id=run_id, scheduled=scheduled)

@@ -7,11 +7,22 @@ command line's (exit 2), the time limit is Lambda's (the region is reported not 
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 from botocore.exceptions import ClientError
 
 
 class SettingsError(ValueError):
     """A setting has a value we do not accept; the message names key, value and what is accepted."""
+
+
+def unknown_keys(source: str, unknown: Sequence[str], accepted: Sequence[str]) -> SettingsError:
+    """'unknown key(s) 'lookbak_days'; did you mean 'lookback_days'?' - or every accepted key when none is
+    close: one line either way, however many settings there are."""
+    near = [match for key in unknown for match in difflib.get_close_matches(key, accepted, 1)]
+    hint = f"did you mean {', '.join(map(repr, near))}?" if near else f"accepted keys are {', '.join(accepted)}"
+    return SettingsError(f"{source}: unknown key(s) {', '.join(map(repr, unknown))}; {hint}")
 
 
 class EventError(ValueError):

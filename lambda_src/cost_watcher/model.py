@@ -26,6 +26,8 @@ class Action(StrEnum):
     UNMARK = "unmark"
     DELETE = "delete"
     SCALE_DOWN = "scale-down"
+    SCHEDULE = "schedule"  # apply (or update) quiet-hours scheduled actions
+    UNSCHEDULE = "unschedule"  # withdraw them: traffic came into a quiet window, or the timetable is gone
 
 
 DESTRUCTIVE_ACTIONS = (Action.DELETE, Action.SCALE_DOWN)
@@ -229,7 +231,26 @@ class Finding:
     kind: str | None = None  # which row of the signal table judged it (signals.py)
     aws_opinion: str | None = None  # Compute Optimizer's view: agrees | disagrees | not-enrolled | unavailable
     aws_finding: str | None = None  # what Compute Optimizer said, when it listed the endpoint
+    schedule: Schedule | None = None  # quiet weekly windows found in its traffic, priced (judge/schedule.py)
+    timetable: object | None = field(default=None, repr=False, compare=False)  # judge/timetable.Timetable
     endpoint: Endpoint | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class Schedule:
+    """Quiet weekly windows of an endpoint and what scaling in during them saves (judge/schedule.py).
+
+    `windows`: [{days, from, to, hours}] in `timezone`; `scale_to`: instances (inference components:
+    copies) per variant or component during a window; `targets`: what the scheduled actions change."""
+
+    windows: list[dict]
+    timezone: str
+    scale_to: dict[str, int]
+    monthly_savings_usd: float | None
+    quiet_hours_per_week: int
+    targets: list[dict] = field(default_factory=list)  # ResourceId, ScalableDimension, From (instances), To
+    busy_hours: frozenset[int] = field(default=frozenset(), repr=False, compare=False)  # hours of the week
+    sentence: str = ""
 
 
 @dataclass

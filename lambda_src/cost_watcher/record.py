@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from cost_watcher.model import Action, Finding, Outcome, RegionError, Report, VariantFinding, Verdict
+from cost_watcher.model import Action, Finding, Outcome, RegionError, Report, Schedule, VariantFinding, Verdict
 
 SCHEMA = "cost-watcher/report/v1"
 
@@ -46,7 +46,29 @@ def summarize(report: Report) -> dict[str, Any]:
         "aws_opinions": dict(sorted(Counter(f.aws_opinion for f in report.findings if f.aws_opinion).items())),
         "by_kind": dict(sorted(Counter(f.kind for f in report.findings if f.kind).items())),
         "errors": len(report.errors),
+        "schedules": len(scheduled(report)),
+        "schedule_savings_usd": round(sum(f.schedule.monthly_savings_usd or 0.0 for f in scheduled(report)), 2),
     }
+
+
+def scheduled(report: Report) -> list[Finding]:
+    """Findings with quiet-hours schedules: their savings are counted apart from idle waste."""
+    return [f for f in report.findings if f.schedule is not None]
+
+
+def schedule_to_dict(schedule: Schedule | None) -> dict[str, Any] | None:
+    if schedule is None:
+        return None
+    return {"windows": schedule.windows, "timezone": schedule.timezone, "scale_to": schedule.scale_to,
+            "monthly_savings_usd": schedule.monthly_savings_usd, "quiet_hours_per_week": schedule.quiet_hours_per_week,
+            "summary": schedule.sentence}
+
+
+def schedule_from_dict(data: dict[str, Any] | None) -> Schedule | None:
+    if not data:
+        return None
+    return Schedule(list(data["windows"]), data["timezone"], dict(data["scale_to"]), data.get("monthly_savings_usd"),
+                    int(data.get("quiet_hours_per_week", 0)), sentence=data.get("summary", ""))
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -87,6 +109,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "kind": finding.kind,
         "aws_opinion": finding.aws_opinion,
         "aws_finding": finding.aws_finding,
+        "schedule": schedule_to_dict(finding.schedule),
     }
 
 
@@ -106,7 +129,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         warnings=list(data.get("warnings", [])), action=Action(data.get("action", "none")),
         action_result=Outcome.parse(data.get("action_result")), action_reason=data.get("action_reason"),
         reclaim_on=_date(data.get("reclaim_on")), kind=data.get("kind"), aws_opinion=data.get("aws_opinion"),
-        aws_finding=data.get("aws_finding"),
+        aws_finding=data.get("aws_finding"), schedule=schedule_from_dict(data.get("schedule")),
     )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cost_watcher.errors import SettingsError
+from cost_watcher.errors import SettingsError, unknown_keys
 
 NOTIFY_MODES = ("always", "findings", "actions", "never")
 MODES = ("report", "act")
@@ -49,6 +50,11 @@ class TagKeys:
         """Our grace-period mark: idle-since=YYYY-MM-DD."""
         return self.key("idle-since")
 
+    @property
+    def quiet_since(self) -> str:
+        """Our grace-period mark of a timetable (reclaim=schedule): quiet-since=YYYY-MM-DD."""
+        return self.key("quiet-since")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -69,6 +75,11 @@ class Settings:
     underused_max_utilization_pct: float = 10.0
     pricing: str = "auto"
     max_workers: int = 8
+    timezone: str = "UTC"  # the schedule's: quiet hours are found and applied in it
+    schedule_lookback_days: int = 14
+    schedule_quiet_share: float = 0.1  # % of the invocations seen that the quiet hours may carry together
+    schedule_margin_hours: int = 1
+    schedule_min_window_hours: int = 4
 
     @property
     def mode(self) -> str:
@@ -131,6 +142,7 @@ def validate(settings: Settings) -> Settings:
         raise _fail("tag_prefix", settings.tag_prefix, "a prefix that does not start with 'aws:' (reserved by AWS)")
     if settings.ledger is not None:
         validate_ledger(settings.ledger)
+    validate_schedule(settings)
     if settings.notify not in NOTIFY_MODES:
         raise _fail("notify", settings.notify, " | ".join(NOTIFY_MODES))
     if settings.pricing not in PRICING_SOURCES:
@@ -140,6 +152,20 @@ def validate(settings: Settings) -> Settings:
     ):
         raise _fail("topic_arn", settings.topic_arn, "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:name")
     return settings
+
+
+def validate_schedule(settings: Settings) -> None:
+    """The quiet-hours settings (judge/timetable.py): a time zone zoneinfo knows, whole weeks of history."""
+    try:
+        settings.timezone == "UTC" or zoneinfo.ZoneInfo(settings.timezone)  # UTC needs no tz database
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise _fail("timezone", settings.timezone, "an IANA time zone such as UTC or Europe/Paris") from None
+    if settings.schedule_lookback_days not in (14, 21, 28):
+        raise _fail("schedule_lookback_days", settings.schedule_lookback_days, "14, 21 or 28 (whole weeks)")
+    if not 0 <= settings.schedule_quiet_share <= 5:
+        raise _fail("schedule_quiet_share", settings.schedule_quiet_share, "a percentage from 0 to 5")
+    _check_int("schedule_margin_hours", settings.schedule_margin_hours, 0, 6)
+    _check_int("schedule_min_window_hours", settings.schedule_min_window_hours, 1, 24)
 
 
 # --- text sources: environment variables, manual-invoke overrides, CDK context -------------
@@ -223,7 +249,12 @@ _PARSERS: dict[str, tuple[str, Any]] = {
     "underused_max_utilization_pct": ("underused_max_utilization_pct", _parse_float),
     "pricing": ("pricing", _parse_str),
     "max_workers": ("max_workers", _parse_int),
+    "timezone": ("timezone", _parse_str),
+    "schedule_quiet_share": ("schedule_quiet_share", _parse_float),
+    **{key: (key, _parse_int) for key in ("schedule_lookback_days", "schedule_margin_hours",
+                                          "schedule_min_window_hours")},
 }
+SCHEDULE_KEYS = tuple(key for key in _PARSERS if key == "timezone" or key.startswith("schedule_"))
 SETTING_KEYS = tuple(_PARSERS)
 
 
@@ -231,9 +262,7 @@ def from_mapping(values: Mapping[str, Any], base: Settings | None = None, *, sou
     """Parse `values` (strings or JSON types) over `base`; unknown keys are an error, not ignored."""
     unknown = sorted(set(values) - set(_PARSERS))
     if unknown:
-        raise SettingsError(
-            f"{source}: unknown key(s) {', '.join(map(repr, unknown))}; accepted keys are {', '.join(SETTING_KEYS)}"
-        )
+        raise unknown_keys(source, unknown, SETTING_KEYS)
     changes: dict[str, Any] = {}
     for key, raw in values.items():
         field_name, parser = _PARSERS[key]
@@ -264,5 +293,6 @@ def to_environment(settings: Settings) -> dict[str, str]:
         "underused_max_daily_invocations": str(settings.underused_max_daily_invocations),
         "underused_max_utilization_pct": str(settings.underused_max_utilization_pct),
         "pricing": settings.pricing,
+        **{key: str(getattr(settings, key)) for key in SCHEDULE_KEYS},
     }
     return {ENV_PREFIX + key.upper(): value for key, value in env.items()}

@@ -30,6 +30,7 @@ EXPECTED = {
     "batch-embed-async": Verdict.IDLE,
     "faq-serverless-pc": Verdict.IDLE,
     "ranker-rollback-failed": Verdict.IDLE,
+    "claims-assistant": Verdict.ACTIVE,  # office hours: a schedule, not waste
 }
 
 
@@ -146,3 +147,17 @@ def test_a_finding_read_back_from_its_json_is_the_same_finding(report):
     for finding in report.findings:
         data = finding_to_dict(finding)
         assert finding_to_dict(finding_from_dict(data)) == data, finding.name
+
+
+def test_the_office_hours_endpoint_gets_a_schedule_counted_apart_from_idle_waste(report, by_name):
+    claims = by_name["claims-assistant"]
+    assert claims.reclaimable_usd == 0 and claims.schedule is not None
+    assert claims.schedule.scale_to == {"AllTraffic": 1}
+    assert claims.schedule.quiet_hours_per_week >= 100  # nights and weekends of an 08:00-19:00 weekday
+    assert claims.schedule.sentence[1:] in claims.advice  # the advice says it as a sentence
+    document = report_to_dict(report)
+    assert document["summary"]["schedule_savings_usd"] == round(
+        sum(f.schedule.monthly_savings_usd or 0 for f in report.findings if f.schedule), 2) > 0
+    listed = [f for f in document["endpoints"] if f["schedule"]]
+    assert {f["name"] for f in listed} >= {"claims-assistant"}
+    assert set(listed[0]["schedule"]) >= {"windows", "timezone", "scale_to", "monthly_savings_usd"}

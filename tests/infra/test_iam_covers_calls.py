@@ -272,11 +272,15 @@ def test_the_report_run_scanned_stored_and_published(report_runs):
 
 
 def test_the_act_runs_marked_unmarked_scaled_down_and_deleted(act_runs):
+    """... and put a quiet-hours schedule on the demo's office-hours endpoint (marked day 0, applied day 4)."""
+    assert any(c.operation == "PutScheduledAction" and c.params.get("Timezone") for c in act_runs.calls)
+    assert any(c.operation == "RegisterScalableTarget" and "claims-assistant" in c.params["ResourceId"]
+               for c in act_runs.calls)
     done = Counter()
     for response in act_runs.responses:
         assert response["notification"].startswith("sent: "), response
         done.update({key: n for key, n in response["summary"]["actions"].items() if key.endswith(":done")})
-    assert {"mark:done", "unmark:done", "scale-down:done", "delete:done"} <= set(done), done
+    assert {"mark:done", "unmark:done", "scale-down:done", "delete:done", "schedule:done"} <= set(done), done
     assert {f"{c.service}:{c.operation}" for c in act_runs.calls} == set(act_runs.counted)
     # the opt-out case: our mark removed from an endpoint that no longer carries the reclaim tag
     reclaim = act_runs.prefix + "reclaim"
@@ -355,6 +359,17 @@ def refusal_cases(prefix: str, bucket: str) -> dict[str, Call]:
                                                      TagKeys=[ignore]),
         "remove another tag with our mark": _endpoint_call("DeleteTags", {reclaim: "delete"},
                                                            TagKeys=[mark, "team"]),
+        "quiet-hours mark on an endpoint opted in to deletion": _endpoint_call(
+            "AddTags", {reclaim: "delete"}, Tags=[{"Key": prefix + "quiet-since", "Value": "2025-03-10"}]),
+        "idle mark on an endpoint opted in to a schedule only": _endpoint_call(
+            "AddTags", {reclaim: "schedule"}, Tags=[{"Key": mark, "Value": "2025-03-10"}]),
+        "another tag with the quiet-hours mark": _endpoint_call(
+            "AddTags", {reclaim: "schedule"}, Tags=[{"Key": prefix + "quiet-since", "Value": "2025-03-10"},
+                                                    {"Key": "team", "Value": "x"}]),
+        "scheduled actions on another service": Call("application-autoscaling", "PutScheduledAction", REGION, {
+            "ServiceNamespace": "ecs", "ResourceId": "service/prod/web",
+            "ScheduledActionName": "cost-watcher-quiet-1-in", "ScalableDimension": "ecs:service:DesiredCount",
+            "Schedule": "cron(0 19 ? * MON *)"}),
         "describe outside the scanned regions": _endpoint_call("DescribeEndpoint", {}, region="ap-southeast-2"),
         "delete a component opted in on its endpoint only": Call(
             "sagemaker", "DeleteInferenceComponent", REGION, {"InferenceComponentName": IC}, {}),

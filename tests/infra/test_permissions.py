@@ -92,9 +92,13 @@ def test_report_mode_has_no_destructive_permission_at_all(report_template):
 
 
 def test_nothing_can_be_created_or_reconfigured(template):
-    """`restore` runs with the user's own credentials: the function cannot re-create or re-scale up."""
+    """`restore` runs with the user's own credentials: the function cannot re-create or re-scale up. The one
+    Put it has, in act mode, is PutScheduledAction: the quiet-hours schedules it owns (never a scaling policy)."""
     granted = all_actions(template)
-    assert sorted(a for a in granted if a.startswith(("sagemaker:Create", "application-autoscaling:Put"))) == []
+    puts = {"application-autoscaling:PutScheduledAction"} if "application-autoscaling:DeregisterScalableTarget" \
+        in granted else set()
+    assert sorted(a for a in granted if a.startswith(("sagemaker:Create", "application-autoscaling:Put"))) == \
+        sorted(puts)
 
 
 @pytest.mark.parametrize("action", [a for a in DESTRUCTIVE_SAGEMAKER if a != "sagemaker:DeleteTags"])
@@ -122,13 +126,19 @@ def test_deletion_needs_the_delete_tag_value_not_scale_down(act_template, synth,
 
 
 def test_tag_writes_are_limited_to_our_mark_on_endpoints(act_template, synth):
+    """Our marks only: idle-since (a reclaim's grace period), quiet-since (a schedule's), each only with its opt-in."""
     prefix = synth.settings["act"].engine.tag_prefix
+    marks = {f"{prefix}idle-since": ["delete", "scale-down"], f"{prefix}quiet-since": ["schedule"]}
     for action in ("sagemaker:AddTags", "sagemaker:DeleteTags"):
         statements = statements_with(act_template, action)
         assert statements, f"{action} is not granted in act mode"
         for statement in statements:
             condition = statement["Condition"]
-            assert as_list(condition["ForAllValues:StringEquals"]["aws:TagKeys"]) == [f"{prefix}idle-since"]
+            keys = as_list(condition["ForAllValues:StringEquals"]["aws:TagKeys"])
+            assert set(keys) <= set(marks)
+            if action == "sagemaker:AddTags":
+                (key,) = keys
+                assert as_list(condition["StringEquals"][f"aws:ResourceTag/{prefix}reclaim"]) == marks[key]
             assert condition["Null"] == {"aws:TagKeys": "false"}  # a request naming no key passes ForAllValues
             assert all(":endpoint/" in str(resource) for resource in as_list(statement["Resource"]))
 
@@ -139,7 +149,8 @@ def test_removing_our_mark_needs_no_opt_in_and_nothing_else_can_be_removed(act_t
     (statement,) = statements_with(act_template, "sagemaker:DeleteTags")
     assert as_list(statement["Action"]) == ["sagemaker:DeleteTags"]
     assert set(statement["Condition"]) == {"ForAllValues:StringEquals", "Null"}
-    assert statement["Condition"]["ForAllValues:StringEquals"] == {"aws:TagKeys": [f"{prefix}idle-since"]}
+    assert statement["Condition"]["ForAllValues:StringEquals"] == {
+        "aws:TagKeys": [f"{prefix}idle-since", f"{prefix}quiet-since"]}
 
 
 @pytest.mark.parametrize("action", AUTOSCALING_WRITES)

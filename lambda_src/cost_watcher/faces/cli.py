@@ -74,6 +74,14 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
     add("--underused-max-utilization-pct", type=float, metavar="PCT",
         help="and at most this peak CPU/GPU utilisation (default 10)")
     add("--max-workers", type=int, metavar="N", help="parallel AWS calls (default 8)")
+    add("--timezone", metavar="TZ", help="IANA time zone quiet hours are found and applied in (default UTC)")
+    add("--schedule-lookback-days", type=int, metavar="N",
+        help="weeks of hourly traffic a timetable is found in: 14, 21 or 28 days (default 14)")
+    add("--schedule-quiet-share", type=float, metavar="PCT",
+        help="percent of the invocations seen that the quiet hours may carry together (default 0.1)")
+    add("--schedule-margin-hours", type=int, metavar="N",
+        help="hours capacity comes back before the first busy hour (default 1)")
+    add("--schedule-min-window-hours", type=int, metavar="N", help="shortest quiet window scheduled (default 4)")
 
 
 def add_mode_arguments(parser: argparse.ArgumentParser) -> None:

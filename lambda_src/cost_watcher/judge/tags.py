@@ -12,7 +12,7 @@ from datetime import date
 
 from cost_watcher.settings import TagKeys
 
-RECLAIM_VALUES = ("delete", "scale-down")
+RECLAIM_VALUES = ("delete", "scale-down", "schedule")  # schedule: scale in on its quiet hours (judge/schedule.py)
 
 
 @dataclass
@@ -20,6 +20,7 @@ class TagState:
     reclaim: str | None = None
     ignore: bool = False
     idle_since: date | None = None
+    quiet_since: date | None = None  # the grace-period mark of a schedule (reclaim=schedule)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -58,6 +59,13 @@ def parse_tags(tags: dict[str, str], prefix: str) -> TagState:
             state.warnings.append(
                 f"tag {mark_key}={tags[mark_key]!r} is not a date (YYYY-MM-DD); the grace period starts again"
             )
+
+    if keys.quiet_since in tags:
+        try:
+            state.quiet_since = date.fromisoformat(tags[keys.quiet_since].strip())
+        except ValueError:
+            state.warnings.append(f"tag {keys.quiet_since}={tags[keys.quiet_since]!r} is not a date (YYYY-MM-DD); "
+                                  "the schedule's grace period starts again")
 
     for key in tags:
         if key != reclaim_key and key.strip().lower() == reclaim_key.lower():

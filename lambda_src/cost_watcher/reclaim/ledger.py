@@ -28,7 +28,7 @@ from cost_watcher.store import Store, location_of, open_store
 
 SCHEMA = "cost-watcher/restore-record/v1"
 ROOT = "ledger"
-ACTIONS = ("delete", "scale-down", "restore")
+ACTIONS = ("delete", "scale-down", "restore", "schedule", "unschedule")  # schedule: reclaim/quiet.py
 _KEY = re.compile(r"^(?P<stamp>\d{8}T\d{6}\.\d{6}Z)-(?P<action>[a-z-]+)\.json$")
 
 

@@ -28,6 +28,8 @@ from cost_watcher.reclaim.ledger import Ledger, Record
 from cost_watcher.reclaim.recreate import recreate
 from cost_watcher.reclaim.restore_result import RestoreContext, RestoreResult, created_since
 from cost_watcher.reclaim.scale_back import scale_back
+from cost_watcher.reclaim.unschedule import RECORDS as SCHEDULE_RECORDS
+from cost_watcher.reclaim.unschedule import applied_record, unschedule
 from cost_watcher.settings import Settings, SettingsError, TagKeys, validate_region
 
 WAIT_RESTORE = Wait(delay=30, attempts=60)  # creating an endpoint takes minutes; a person is waiting
@@ -66,7 +68,9 @@ def restore(endpoint_name: str, region: str, ledger: Ledger, clients: AwsClients
     prefix = record.doc.get("tag_prefix", DEFAULT_PREFIX)
     run = RestoreContext(sagemaker, autoscaling, prefix, wait, started)
     try:
-        if live is None:
+        if record.action in SCHEDULE_RECORDS:  # quiet hours: our scheduled actions go, the limits come back
+            unschedule(result, applied_record(record, ledger), live, run)
+        elif live is None:
             recreate(result, record, live, run)
         elif record.action == "delete":
             _check_ours(record, live)

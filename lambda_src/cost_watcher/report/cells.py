@@ -63,6 +63,9 @@ def totals(report: Report) -> list[str]:
         f"{plural(summary['endpoints'], 'endpoint')}{': ' + counts if counts else ''}"
         + (f"; {summary['ignored']} ignored by tag" if summary["ignored"] else ""),
     ]
+    if summary["schedules"]:
+        lines.append(f"quiet hours: {plural(summary['schedules'], 'endpoint')} could sleep on a timetable, "
+                     f"~{money(summary['schedule_savings_usd'])}/month more (not counted above)")
     actions = plan_counts(report)
     if actions:
         lines.append("plan: " + actions)
@@ -79,7 +82,8 @@ def plan_counts(report: Report) -> str:
 
 def listed(report: Report, view: View) -> list[Finding]:
     """Most reclaimable first; only what needs attention unless the view asks for every endpoint."""
-    chosen = report.findings if view.show_all else [f for f in report.findings if needs_attention(f)]
+    chosen = report.findings if view.show_all else [f for f in report.findings
+                                                    if needs_attention(f) or f.schedule is not None]
     return by_reclaimable(chosen)
 
 

@@ -19,6 +19,7 @@ from cost_watcher.report.phrases import (
     restore_command,
     summary_line,
 )
+from cost_watcher.report.quiet_hours import section_chat
 from cost_watcher.report.selection import (
     attention,
     attention_regions,
@@ -110,6 +111,7 @@ def _chatbot_description(report: Report, settings: Settings, limit: int) -> str:
         lines += [f"\u2022 `{f.name}` ({f.region}): {action_text(f, report.dry_run)} unless traffic returns"
                   for f in waiting]
         lines += [f"_...and {more:,} more._"] if more else []
+    lines += section_chat(report, settings.tags, min(limit, CHATBOT_SHORT_LIST))
     problems = [f"{e.region} `{e.operation}`: {one_line(e.message, 120)}" for e in report.errors]
     problems += [f"`{f.name}` ({f.region}): {VERB[f.action]} failed: {one_line(result_why(f), 120)}"
                  for f in failed_actions(report)]

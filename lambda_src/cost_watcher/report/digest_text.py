@@ -23,6 +23,7 @@ from cost_watcher.report.phrases import (
     restore_command,
     summary_line,
 )
+from cost_watcher.report.quiet_hours import section_text as _section_quiet_hours
 from cost_watcher.report.selection import (
     attention,
     disagreements,
@@ -66,6 +67,7 @@ def render_text(report: Report, settings: Settings, limit: int = EMAIL_ROWS) -> 
     out += _section_done(report, limit)
     out += _section_scheduled(report, limit)
     out += _section_grace(report, limit)
+    out += _section_quiet_hours(report, settings.tags, limit)
     out += _section_unseen(report, limit)
     out += _section_disagreements(report, limit)
     out += _section_opt_in(settings)

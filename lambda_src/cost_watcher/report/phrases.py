@@ -9,8 +9,10 @@ from cost_watcher.report.selection import count, reclaimable_total, reclaimed, r
 from cost_watcher.settings import Settings
 from cost_watcher.words import last_used, money, plural
 
-VERB = {Action.DELETE: "delete", Action.SCALE_DOWN: "scale down", Action.MARK: "mark", Action.UNMARK: "unmark"}
-DONE = {Action.DELETE: "deleted", Action.SCALE_DOWN: "scaled down", Action.MARK: "marked", Action.UNMARK: "unmarked"}
+VERB = {Action.DELETE: "delete", Action.SCALE_DOWN: "scale down", Action.MARK: "mark", Action.UNMARK: "unmark",
+        Action.SCHEDULE: "schedule", Action.UNSCHEDULE: "unschedule"}
+DONE = {Action.DELETE: "deleted", Action.SCALE_DOWN: "scaled down", Action.MARK: "marked", Action.UNMARK: "unmarked",
+        Action.SCHEDULE: "scheduled", Action.UNSCHEDULE: "unscheduled"}
 
 
 def summary_line(report: Report) -> str:

@@ -25,7 +25,7 @@ from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATI
 from cost_watcher.judge.tags import parse_tags
 from cost_watcher.judge.window import Window
 from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, variant_resource_id
-from cost_watcher.scan import inventory, metrics, opinion, series
+from cost_watcher.scan import hourly, inventory, metrics, opinion, series
 from cost_watcher.scan.metrics import Query
 from cost_watcher.scan.prices import PriceBook
 from cost_watcher.settings import Settings
@@ -97,11 +97,14 @@ def _scan(
     known = _known_variants(scan, cloudwatch)
     budget.check("reading hourly invocations")
     start, end = _floor(now - timedelta(days=settings.lookback_days), HOUR), now
+    since = hourly.history_start(now, settings, start)  # one pass for the window and the timetable's weeks
     first = {e.name: _hourly_queries(e, known.get(e.name, set())) for e in judged}
-    points, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], start, end)
+    history, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], since, end)
+    points = hourly.within(history, start)
     progress(f"{region}: hourly invocations read for {len(first)} endpoints")
 
-    candidates = [e for e in judged if _needs_describe(e, first[e.name], points, failed, settings, known)]
+    candidates = [e for e in judged if _needs_describe(e, first[e.name], points, failed, settings, known)
+                  or hourly.worth_describing(e, first[e.name], history, settings, since, end)]
     budget.check(f"describing {len(candidates)} low-traffic endpoints")
     unseen = _describe_all(scan, clients, candidates, settings, progress, budget)
     candidates = [e for e in candidates if e.described]
@@ -113,7 +116,9 @@ def _scan(
     detail_queries = [q for qs in read.values() for q in qs]
     hourly_new = [q for q in detail_queries if q.period == HOUR and q not in points and q not in failed]
     daily_start = _floor(now - timedelta(days=settings.last_used_days), DAY)
-    more, more_failed = metrics.fetch(cloudwatch, hourly_new, start, end)
+    more, more_failed = metrics.fetch(cloudwatch, hourly_new, since, end)
+    history.update(more)
+    more = hourly.within(more, start)
     daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail_queries if q.period == DAY], daily_start, end)
     points.update(more)
     failed.update(more_failed)
@@ -138,8 +143,11 @@ def _scan(
         if endpoint.described and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
             scan.ignored += 1
             continue
-        scan.findings.append(
-            judge(endpoint, usage, settings, window, prices.hourly, prices.provisioned_concurrency))
+        finding = judge(endpoint, usage, settings, window, prices.hourly, prices.provisioned_concurrency)
+        if endpoint.name in first and endpoint.name not in unseen:
+            hourly.attach(finding, endpoint, read.get(endpoint.name, first[endpoint.name]), history, settings,
+                          since, end, prices.hourly)
+        scan.findings.append(finding)
     budget.check("reading Compute Optimizer's idle recommendations")
     opinion.attach(scan.findings, opinion.read_idle_recommendations(clients.compute_optimizer(region)))
     progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")

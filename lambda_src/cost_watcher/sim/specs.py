@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 Traffic = Callable[[int], float]  # hours ago -> invocations in that hour
@@ -39,6 +40,18 @@ def trickle(per_day: float) -> Traffic:
 def reactivated(quiet_days: float, busy_hours: int, per_hour: float = 120) -> Traffic:
     """Busy long ago, silent for `quiet_days`, busy again for the last `busy_hours`."""
     return lambda h: per_hour if h < busy_hours or h > quiet_days * 24 else 0
+
+
+def office_hours(now: datetime, per_hour: float, timezone: str = "UTC", first: int = 8, last: int = 19,
+                 weekdays: int = 5) -> Traffic:
+    """Traffic on weekdays from `first` to `last` o'clock in the time zone; none at night nor at weekends."""
+    zone, top = ZoneInfo(timezone), now.replace(minute=0, second=0, microsecond=0)
+
+    def traffic(h: int) -> float:
+        local = (top - timedelta(hours=h)).astimezone(zone)
+        return per_hour if local.weekday() < weekdays and first <= local.hour < last else 0
+
+    return traffic
 
 
 def silent(_: int) -> float:
@@ -73,7 +86,7 @@ class EndpointSpec:
 
 
 def demo_specs(now: datetime, prefix: str = "cost-watcher:") -> list[EndpointSpec]:
-    """Twenty-three endpoints over two regions covering every verdict, every kind and the tag contract."""
+    """Twenty-four endpoints over two regions covering every verdict, every kind and the tag contract."""
     day = lambda n: (now - timedelta(days=n)).date().isoformat()  # noqa: E731
     reclaim, mark, ignore = prefix + "reclaim", prefix + "idle-since", prefix + "ignore"
     east, west = DEMO_REGIONS
@@ -218,4 +231,12 @@ def demo_specs(now: datetime, prefix: str = "cost-watcher:") -> list[EndpointSpe
             story="its endpoint config was deleted: cannot be described, so unknown",
         ),
         EndpointSpec("churn-eu-updating", west, (VariantSpec(),), status="Updating", story="being updated"),
+        EndpointSpec(
+            "claims-assistant",
+            east,
+            (VariantSpec(instance_type="ml.g4dn.2xlarge", count=3, traffic=office_hours(now, 400), cpu_pct=35,
+                         gpu_pct=45),),
+            tags={reclaim: "schedule", "team": "claims"},
+            story="office hours only, opted in to a schedule: quiet nights and weekends scale to 1 instance",
+        ),
     ]
