@@ -46,3 +46,11 @@ def is_not_found(error: BaseException) -> bool:
     return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
         code == "ValidationException" and ("could not find" in message or "does not exist" in message)
     )
+
+
+class OrganizationError(Exception):
+    """Organization mode: the organization's accounts could not be listed; the message says why."""
+
+
+class AssumeRoleError(Exception):
+    """Organization mode: a member account's spoke role could not be assumed (that account is not seen)."""
