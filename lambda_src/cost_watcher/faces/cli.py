@@ -18,6 +18,8 @@ from typing import NoReturn
 
 from cost_watcher import __version__
 from cost_watcher.errors import UsageError
+from cost_watcher.faces.org_args import add_organization_arguments, restore_target, wants_organization
+from cost_watcher.faces.org_args import command_scan as organization_scan
 from cost_watcher.reclaim.ledger import LedgerError
 from cost_watcher.reclaim.restore import RestoreError
 from cost_watcher.settings import (
@@ -84,6 +86,7 @@ def build_parser() -> Parser:
     restore.add_argument("--region", required=True, metavar="R")
     restore.add_argument("--ledger", metavar="PATH|s3://bucket/prefix")
     restore.add_argument("--dry-run", action="store_true", help="show what would be recreated, change nothing")
+    add_organization_arguments(scan, restore)
     return parser
 
 
@@ -115,6 +118,8 @@ def command_scan(args: argparse.Namespace) -> int:
     from cost_watcher.scan.clients import Clients
 
     settings = scan_settings(args)
+    if wants_organization(args):
+        return organization_scan(args, settings, _progress(args.json))
     with ExitStack() as stack:
         if args.demo:
             from cost_watcher.sim.account import build_demo_account, demo_stack
@@ -150,7 +155,7 @@ def command_restore(args: argparse.Namespace) -> int:
     ledger_location = args.ledger or os.environ.get(ENV_PREFIX + "LEDGER")
     if not ledger_location:
         raise UsageError("restore needs the ledger that holds the record: pass --ledger PATH|s3://bucket/prefix")
-    clients = Clients()
+    clients, ledger_location = restore_target(args, Clients(), ledger_location)
     result = restore(args.endpoint, args.region, open_ledger(ledger_location, clients), clients, dry_run=args.dry_run)
     print(render_restore(result))
     return EXIT_OK if result.ok else EXIT_INCOMPLETE

@@ -69,7 +69,10 @@ def seen_status(account: str, errors: list[RegionError]) -> str:
     unseen = [e for e in errors if e.account == account and e.region != GLOBAL]
     if not unseen:
         return "seen"
-    why = "; ".join(dict.fromkeys(f"{e.region}: {e.operation}: {e.message}" for e in unseen))
+    regions: dict[str, list[str]] = {}  # one reason, the regions it stopped (an unassumable role stops all)
+    for error in unseen:
+        regions.setdefault(f"{error.operation}: {error.message}", []).append(error.region)
+    why = "; ".join(f"{', '.join(sorted(set(where)))}: {reason}" for reason, where in regions.items())
     return f"not seen: {why[:UNSEEN_LENGTH]}" + ("..." if len(why) > UNSEEN_LENGTH else "")
 
 
