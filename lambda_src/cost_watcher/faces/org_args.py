@@ -6,7 +6,7 @@
 
 The scan runs every (account, region) item in a bounded pool with the caller's credentials
 (organization/pool.py); exit 3 when part of the organization was not seen, as for a region.
-`restore --account` reads the record from that account's folder of the hub's ledger and
+`restore --account` reads the record from that account's part of the hub's ledger and
 re-creates through a role in the member account: the spoke role cannot create anything (by
 design), so the default is the role AWS Organizations creates for administrators.
 """
@@ -21,8 +21,7 @@ from typing import Any
 from cost_watcher.errors import AssumeRoleError, OrganizationError, UsageError
 from cost_watcher.organization import config
 from cost_watcher.organization.accounts import Identity, list_accounts, named
-from cost_watcher.organization.assumed import assume
-from cost_watcher.organization.item import account_ledger
+from cost_watcher.organization.assumed import AccountClients, assume
 from cost_watcher.organization.pool import run_organization
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
@@ -104,7 +103,8 @@ def _scan(args: argparse.Namespace, settings: Settings, progress: Any) -> int:
 
 
 def restore_target(args: argparse.Namespace, clients: Clients, ledger: str) -> tuple[Clients, str]:
-    """The clients and ledger of a restore: the caller's own, or (--account) a member account's."""
+    """The clients of a restore: the caller's own, or (--account) a member account's, whose records
+    the ledger keeps under that account (reclaim/ledger.py)."""
     if not getattr(args, "org_account", None):
         if getattr(args, "org_role_name", None):
             raise UsageError("--role-name needs --account (the member account to restore into)")
@@ -113,8 +113,8 @@ def restore_target(args: argparse.Namespace, clients: Clients, ledger: str) -> t
     role = config.parse_role_name("--role-name", args.org_role_name or RESTORE_ROLE)
     identity = Identity.of(clients.client("sts", clients.default_region))
     try:
-        member = clients if account == identity.account else assume(clients, identity, account, role,
-                                                                    run_id="restore")
+        member = AccountClients(clients.session, clients, account) if account == identity.account \
+            else assume(clients, identity, account, role, run_id="restore")
     except AssumeRoleError as error:
         raise UsageError(f"{error}; pass --role-name with a role in {account} that may re-create endpoints") from None
-    return member, account_ledger(ledger, account) or ledger
+    return member, ledger

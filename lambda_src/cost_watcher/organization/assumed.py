@@ -34,11 +34,12 @@ def session_name(run_id: str | None) -> str:
 
 class AccountClients(Clients):
     """A member account's clients: its own for what is scanned and changed, the hub's for the
-    ledger, the digest and prices (they live in the hub, and the spoke role grants none of them)."""
+    ledger, the digest and prices (they live in the hub, and the spoke role grants none of them).
+    `account` keys the account's restore records in the hub's ledger (reclaim/ledger.py)."""
 
-    def __init__(self, session: boto3.session.Session, hub: Clients, *, max_workers: int = 8) -> None:
+    def __init__(self, session: boto3.session.Session, hub: Clients, account: str, *, max_workers: int = 8) -> None:
         super().__init__(session, max_workers=max_workers)
-        self.hub = hub
+        self.hub, self.account = hub, account
         for event, handler in hub._handlers:  # the hub's instrumentation (tests, demo) applies here too
             self.register(event, handler)
 
@@ -74,4 +75,4 @@ def assume(hub: Clients, identity: Identity, account: str, role_name: str, *, ru
     botocore_session._credentials = RefreshableCredentials.create_from_metadata(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
     session = boto3.session.Session(botocore_session=botocore_session, region_name=hub.default_region)
-    return AccountClients(session, hub, max_workers=max_workers)
+    return AccountClients(session, hub, account, max_workers=max_workers)

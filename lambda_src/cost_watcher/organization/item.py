@@ -1,14 +1,14 @@
 """One item of an organization run: run() for one account and one region, through the spoke role.
 
-Each item keeps its records under the hub's ledger, keyed by account:
+Each item keeps its records in the hub's one ledger, keyed by account:
 
-    <ledger>/accounts/<account id>/ledger/<region>/<endpoint>/...      restore records
-    <ledger>/accounts/<account id>/ledger/runs/<run id>--<region>.json  the item's journal
-    <ledger>/accounts/<account id>/reports/YYYY/MM/DD/<run id>--<region>.json  the item's report
+    <ledger>/ledger/<account id>/<region>/<endpoint>/...                 restore records
+    <ledger>/ledger/runs/<run id>--<account id>--<region>.json           the item's journal
+    <ledger>/reports/YYYY/MM/DD/<run id>--<account id>--<region>.json    the item's report
 
-so a retried item (same run id) finds its journal, and the merge finds every item's report.
-A single-account deployment keeps its keys at the ledger's root, as before. An item sends no
-digest of its own: the organization run sends one when every item is done.
+so a retried item (same run id) finds its journal, the merge finds every item's report, and item
+reports expire with the others. An item sends no digest of its own: the organization run sends
+one when every item is done.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from cost_watcher.organization.config import OrgSettings
 from cost_watcher.report import notify
 from cost_watcher.scan.clients import Clients
 from cost_watcher.settings import Settings
-from cost_watcher.store import open_store
+from cost_watcher.store import location_of, open_store
 
-ACCOUNTS_FOLDER = "accounts"
 GLOBAL = notify.GLOBAL_REGION
 UNSEEN_LENGTH = 300  # characters of why an account was not seen, in the report's accounts list
 
@@ -46,22 +45,14 @@ class Item:
         return cls(Account(str(data["account"]), str(data.get("name") or data["account"])), str(data["region"]))
 
 
-def account_ledger(location: str | None, account: str) -> str | None:
-    """Where one account's records live inside the hub's ledger (s3://bucket[/prefix] or a directory)."""
-    if not location:
-        return None
-    return f"{location.rstrip('/')}/{ACCOUNTS_FOLDER}/{account}"
-
-
-def item_run_id(run_id: str, region: str) -> str:
-    return f"{run_id}--{region}"
+def item_run_id(run_id: str, item: Item) -> str:
+    return f"{run_id}--{item.account.id}--{item.region}"
 
 
 def item_report_key(run_id: str, item: Item, scheduled: datetime) -> str:
-    """The key of an item's report relative to the hub's ledger (see the module docstring)."""
+    """The key of an item's report in the hub's ledger (see the module docstring)."""
     blank = Report(generated_at=scheduled, lookback_days=0, regions=[], dry_run=True)
-    inner = notify.report_key(blank, item_run_id(run_id, item.region), scheduled)
-    return f"{ACCOUNTS_FOLDER}/{item.account.id}/{inner}"
+    return notify.report_key(blank, item_run_id(run_id, item), scheduled)
 
 
 def seen_status(account: str, errors: list[RegionError]) -> str:
@@ -97,16 +88,15 @@ def unseen(item: Item, settings: Settings, now: datetime, operation: str, why: s
 
 
 def item_settings(settings: Settings, item: Item) -> Settings:
-    """The run's settings for one item: its region, its account's ledger, no digest of its own."""
-    return settings.replace(regions=(item.region,), ledger=account_ledger(settings.ledger, item.account.id),
-                            notify="never", topic_arn=None)
+    """The run's settings for one item: its region, no digest of its own."""
+    return settings.replace(regions=(item.region,), notify="never", topic_arn=None)
 
 
 def clients_for(item: Item, hub: Clients, identity: Identity, org: OrgSettings, run_id: str | None) -> Clients:
     """The hub's own credentials in the hub's own account (StackSets deploy no spoke role to the
     management account), else the assumed spoke role's; either way the item's calls are its own count."""
     if item.account.id == identity.account:
-        return AccountClients(hub.session, hub, max_workers=org.max_workers)
+        return AccountClients(hub.session, hub, item.account.id, max_workers=org.max_workers)
     return assume(hub, identity, item.account.id, org.role_name, run_id=run_id, external_id=org.external_id,
                   max_workers=org.max_workers)
 
@@ -123,7 +113,7 @@ def run_item(item: Item, settings: Settings, hub: Clients, identity: Identity, o
     except AssumeRoleError as error:
         return _stored(unseen(item, settings, now, "sts:AssumeRole", str(error)), item, settings, hub, run_id,
                        scheduled)
-    report = run(item_settings(settings, item), clients, now, run_id=item_run_id(run_id, item.region) if run_id
+    report = run(item_settings(settings, item), clients, now, run_id=item_run_id(run_id, item) if run_id
                  else None, deadline=deadline, scheduled=scheduled)
     return _stored(annotate(report, item, org.owner_tag), item, settings, hub, run_id, scheduled)
 
@@ -135,7 +125,7 @@ def _stored(report: Report, item: Item, settings: Settings, hub: Clients, run_id
     key = item_report_key(run_id, item, scheduled or report.generated_at)
     try:
         store = open_store(settings.ledger, hub)
-        report.report_location = f"{store.location.rstrip('/')}/{key}"
+        report.report_location = location_of(store, key)
         store.put(key, notify.report_body(report))
     except Exception as error:  # noqa: BLE001 - the merge then reports this item not seen, with this reason
         report.errors.append(RegionError(GLOBAL, "ledger:WriteReport",

@@ -8,6 +8,7 @@ reported not seen; the others are scanned, and acted on, as usual.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ def run_organization(settings: Settings, org: OrgSettings, hub: Clients, account
                      identity: Identity | None = None) -> Report:
     """Scan every account's regions, merge, and deliver the owners' digests and the roll-up."""
     now = now or datetime.now(UTC)
+    run_id = run_id or f"{now:%Y%m%dT%H%M%SZ}-org-{uuid.uuid4().hex[:8]}"  # names the items' reports and journals
     regions = regions_of(settings, hub)
     identity = identity or Identity.of(hub.client("sts", hub.default_region))
 
