@@ -53,12 +53,15 @@ def add_organization_arguments(scan: argparse.ArgumentParser, restore: argparse.
 
 
 def wants_organization(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "organization", False) or getattr(args, "org_accounts", None))
+    """Any organization flag (one without --organization or --account is then refused, not ignored)."""
+    return any(getattr(args, name, None) for name in
+               ("organization", "org_accounts", "org_units", "org_exclude", "org_role_name", "org_workers"))
 
 
 def org_settings(args: argparse.Namespace) -> config.OrgSettings:
-    if (args.org_units or args.org_exclude) and not args.organization and not args.org_accounts:
-        raise UsageError("--ou and --exclude-account need --organization or --account")
+    if not (args.organization or args.org_accounts):
+        raise UsageError("--ou, --exclude-account, --role-name and --accounts-at-once need --organization or "
+                         "--account ID")
     if args.org_units and not args.organization:
         raise UsageError("--ou needs --organization (with --account the accounts are named already)")
     values: dict[str, Any] = {"role_name": args.org_role_name, "units": args.org_units,
