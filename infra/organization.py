@@ -130,9 +130,9 @@ class OrganizationRun(Construct):
         accounts = tasks.LambdaInvoke(
             self, "ListAccounts", state_name="List accounts", lambda_function=function, payload_response_only=True,
             payload=sfn.TaskInput.from_object({"step": "accounts", **context}))
-        item = tasks.LambdaInvoke(
+        item = tasks.LambdaInvoke(  # its input is the item event the Map's ItemSelector builds
             self, "RunItem", state_name="Scan one account and region", lambda_function=function,
-            payload_response_only=True, payload=sfn.TaskInput.from_json_path_at("$"))
+            payload_response_only=True)
         item.add_retry(errors=["States.TaskFailed"], max_attempts=ITEM_RETRIES, interval=Duration.seconds(30),
                        backoff_rate=2)
         items = sfn.DistributedMap(
