@@ -72,6 +72,8 @@ def assume(hub: Clients, identity: Identity, account: str, role_name: str, *, ru
                 "token": credentials["SessionToken"], "expiry_time": credentials["Expiration"].isoformat()}
 
     botocore_session = get_session()
+    # the hub's loader: service models are parsed once per run, not once per account (tens of MiB each)
+    botocore_session.register_component("data_loader", hub.session._session.get_component("data_loader"))
     botocore_session._credentials = RefreshableCredentials.create_from_metadata(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
     session = boto3.session.Session(botocore_session=botocore_session, region_name=hub.default_region)
