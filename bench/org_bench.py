@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,22 @@ def build(accounts: int, regions: tuple[str, ...], endpoints: int, now: datetime
     return [hub, members]
 
 
+MIB = 1024 * 1024
+OWNERS = (("cost_watcher", "our engine (findings, reports)"), ("botocore", "boto3/botocore clients"),
+          ("boto3", "boto3/botocore clients"), ("moto", "moto (the simulated accounts)"),
+          ("json", "moto (the simulated accounts)"))
+
+
+def by_owner(snapshot: tracemalloc.Snapshot) -> dict[str, float]:
+    """Memory still allocated after the fan-out, by whose code allocated it."""
+    held: Counter[str] = Counter()
+    for stat in snapshot.statistics("filename"):
+        name = stat.traceback[0].filename
+        owner = next((label for key, label in OWNERS if f"/{key}/" in name), "other")
+        held[owner] += stat.size / MIB
+    return {owner: round(size, 1) for owner, size in held.most_common()}
+
+
 def aws_arithmetic(accounts: int, regions: int, endpoints: int, seconds_per_item: float, memory_mb: int,
                    concurrency: int) -> dict[str, float]:
     """The same run on AWS: one execution, a Distributed Map of accounts x regions child executions."""
@@ -90,6 +107,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8, help="accounts scanned at once (the laptop pool)")
     parser.add_argument("--memory-mb", type=int, default=2048, help="the function's memory, for the AWS arithmetic")
     parser.add_argument("--max-concurrency", type=int, default=20, help="the Map's MaxConcurrency, for the arithmetic")
+    parser.add_argument("--trace", action="store_true",
+                        help="also trace allocations (slower): whose memory the fan-out holds at its peak")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -108,10 +127,14 @@ def main() -> int:
         seeded_s = time.perf_counter() - started
         settings = Settings(regions=regions, pricing="table", notify="never", ledger=tempfile.mkdtemp(prefix="org-"))
         before = _rss_mib()
+        if args.trace:
+            tracemalloc.start()
         with RssSampler() as rss:
             started = time.perf_counter()
             report = run_organization(settings, OrgSettings(max_workers=args.workers), hub, accounts, now=now)
             wall_s = time.perf_counter() - started
+        held = by_owner(tracemalloc.take_snapshot()) if args.trace else {}
+        traced_peak = tracemalloc.get_traced_memory()[1] / MIB if args.trace else None
     items = len(accounts) * len(regions)
     calls = Counter(report.api_calls)
     result = {
@@ -121,6 +144,7 @@ def main() -> int:
         "s per item (with moto in-process)": round(wall_s * args.workers / items, 2),
         "API calls": sum(calls.values()), "calls per item": round(sum(calls.values()) / items, 1),
         "RSS before MiB": round(before), "RSS peak MiB": round(rss.peak), "RSS growth MiB": round(rss.peak - before),
+        **({"traced peak MiB": round(traced_peak), "held after the run, MiB by owner": held} if args.trace else {}),
         "calls by operation": dict(calls.most_common()),
         "on AWS": aws_arithmetic(len(accounts), len(regions), args.endpoints, wall_s * args.workers / items,
                                  args.memory_mb, args.max_concurrency),
