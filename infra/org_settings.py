@@ -38,8 +38,10 @@ ORGANIZATION_ONLY = ("organization_id", "organization_units", "exclude_accounts"
 
 def check(settings: Any, given: set[str]) -> None:
     """Organization keys need organization=true, and organization mode needs the organization's id."""
-    if not settings.organization:
-        stray = sorted(given & set(ORGANIZATION_ONLY))
+    if not settings.organization:  # cdk.json lists every key with its default: only a changed one is stray
+        defaults = type(settings)()
+        stray = sorted(key for key in given & set(ORGANIZATION_ONLY)
+                       if getattr(settings, key) != getattr(defaults, key))
         if stray:
             raise SettingsError(f"setting '{stray[0]}': only used in organization mode; add -c organization=true "
                                 "or drop it")
