@@ -187,7 +187,8 @@ def metric_data(plans: Sequence[EndpointPlan], now: datetime, lookback_days: int
 
 # --- seeding moto's backends ------------------------------------------------------------------
 
-def seed(plans: Sequence[EndpointPlan], region: str, now: datetime, lookback_days: int = 7) -> int:
+def seed(plans: Sequence[EndpointPlan], region: str, now: datetime, lookback_days: int = 7,
+         account: str = ACCOUNT_ID) -> int:
     """Create the endpoints and their metrics in moto's backends; return datapoints written.
 
     The metrics go to the indexed store of the one fidelity layer (installed here if it is not
@@ -200,15 +201,15 @@ def seed(plans: Sequence[EndpointPlan], region: str, now: datetime, lookback_day
     from cost_watcher.sim.moto_fidelity import make_moto_behave_like_aws
 
     make_moto_behave_like_aws()
-    sagemaker = sagemaker_backends[ACCOUNT_ID][region]
-    autoscaling = applicationautoscaling_backends[ACCOUNT_ID][region]
+    sagemaker = sagemaker_backends[account][region]
+    autoscaling = applicationautoscaling_backends[account][region]
     naive_now = now.astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC datetimes
     for plan in plans:
         _create_endpoint(sagemaker, plan, naive_now)
         if plan.autoscaling:
             _register_scaling(autoscaling, plan)
 
-    cloudwatch = cloudwatch_backends[ACCOUNT_ID][region]
+    cloudwatch = cloudwatch_backends[account][region]
     written = 0
     batch: dict[str, list[Datum]] = {}
     for namespace, datum in metric_data(plans, now, lookback_days):

@@ -80,7 +80,8 @@ def scheduled_event() -> scheduler.ScheduleTargetInput:
 
 class ScanFunction(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str], memory_mb: int,
-                 timeout_minutes: int, log_retention_days: int, powertools_layer_version: int) -> None:
+                 timeout_minutes: int, log_retention_days: int, powertools_layer_version: int,
+                 handler: str = HANDLER, concurrency: int = 1) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.log_group = logs.LogGroup(self, "Logs", retention=RETENTION[log_retention_days])
@@ -101,13 +102,13 @@ class ScanFunction(Construct):
             description="cost-watcher: finds idle SageMaker endpoints, reports and reclaims opted-in ones",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler=HANDLER,
+            handler=handler,
             code=lambda_.Code.from_asset(str(ASSET_ROOT), exclude=ASSET_EXCLUDE),
             layers=[lambda_.LayerVersion.from_layer_version_arn(
                 self, "Powertools", powertools_layer_arn(stack.region, powertools_layer_version))],
             memory_size=memory_mb,
             timeout=Duration.minutes(timeout_minutes),
-            reserved_concurrent_executions=1,
+            reserved_concurrent_executions=concurrency,  # one run at a time (organization mode: its items)
             tracing=lambda_.Tracing.ACTIVE,
             role=self.role,
             log_group=self.log_group,

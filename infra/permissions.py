@@ -79,11 +79,12 @@ def sagemaker_arns(stack: Stack, regions: Sequence[str], resource_types: Sequenc
     ]
 
 
-def read_statements(stack: Stack, regions: Sequence[str]) -> list[iam.PolicyStatement]:
-    """The scan: list, describe and read metrics, in the scanned regions of this account only."""
+def read_statements(stack: Stack, regions: Sequence[str], *, prices: bool = True) -> list[iam.PolicyStatement]:
+    """The scan: list, describe and read metrics, in the scanned regions of this account only.
+    A spoke role reads no prices (`prices=False`): the hub asks the Price List API itself."""
+    reads = [action for action in READ_WITHOUT_RESOURCE_LEVEL if prices or not action.startswith("pricing:")]
     return [
-        iam.PolicyStatement(sid="ReadWithoutResourceLevelPermissions", actions=list(READ_WITHOUT_RESOURCE_LEVEL),
-                            resources=["*"]),
+        iam.PolicyStatement(sid="ReadWithoutResourceLevelPermissions", actions=reads, resources=["*"]),
         iam.PolicyStatement(sid="DescribeSageMakerHosting", actions=list(DESCRIBE),
                             resources=sagemaker_arns(stack, regions, DESCRIBED_TYPES)),
     ]

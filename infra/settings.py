@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cost_watcher.organization import config as org_config
 from cost_watcher.settings import SETTING_KEYS, Settings, SettingsError, from_mapping
+from infra import org_settings
 
 # Engine keys a deployment may set. topic_arn and ledger are the stack's own resources,
 # dry_run is spelled `mode` here, and max_workers does not reach the function's environment.
@@ -70,6 +72,26 @@ class DeploySettings:
     log_retention_days: int = 90
     reports_retention_days: int = 90
     powertools_layer_version: int = 27
+    # organization mode (infra/organization.py): one hub deployment watching every account
+    organization: bool = False
+    organization_id: str | None = None  # o-...: the spoke role admits the hub only from this organization
+    organization_units: tuple[str, ...] = ()  # the StackSet's and the scan's OUs; none = the whole organization
+    exclude_accounts: tuple[str, ...] = ()
+    spoke_role_name: str = org_config.DEFAULT_ROLE_NAME
+    spoke_external_id: str | None = None
+    max_concurrency: int = 20  # Distributed Map items (account x region) running at once
+    tolerated_failure_percentage: int = 10  # of the items, before the Map (not the digest) fails
+    owner_tag: str | None = None
+    owner_routes: tuple[tuple[str, Any], ...] = ()  # account id or owner tag value -> topic ARN or e-mails
+    delegated_admin: bool = False  # deployed in a delegated administrator account, not the management account
+
+    @property
+    def org(self) -> org_config.OrgSettings:
+        """What the organization function reads from its ORGANIZATION_* environment."""
+        return org_config.OrgSettings(
+            role_name=self.spoke_role_name, units=self.organization_units, exclude_accounts=self.exclude_accounts,
+            external_id=self.spoke_external_id, owner_tag=self.owner_tag,
+            owner_routes=tuple((key, value) for key, value in self.owner_routes if isinstance(value, str)))
 
     @property
     def act(self) -> bool:
@@ -191,6 +213,7 @@ def _infra_values(values: Mapping[str, Any]) -> dict[str, Any]:
         "log_retention_days": _log_retention,
         "reports_retention_days": lambda v: _int("reports_retention_days", v, 1, 3650),
         "powertools_layer_version": lambda v: _int("powertools_layer_version", v, 1, 10**6),
+        **org_settings.PARSERS,
     }
     return {key: parsers[key](raw) for key, raw in values.items() if key in parsers}
 
@@ -234,6 +257,7 @@ def load(context: Mapping[str, Any]) -> DeploySettings:
         )
     engine = from_mapping({key: ours[key] for key in ENGINE_KEYS if key in ours}, source="cdk context")
     settings = DeploySettings(engine=engine, **_infra_values(ours))
+    org_settings.check(settings, set(ours))
     if (settings.slack_workspace_id is None) != (settings.slack_channel_id is None):
         given = "slack_workspace_id" if settings.slack_workspace_id else "slack_channel_id"
         missing = "slack_channel_id" if settings.slack_workspace_id else "slack_workspace_id"

@@ -10,6 +10,8 @@ from infra.alerts import Alerts
 from infra.function import ScanFunction, Schedule
 from infra.ledger import LedgerBucket
 from infra.observability import Observability
+from infra.organization import ORGANIZATION_HANDLER
+from infra.organization_mode import OrganizationMode, organization_environment, owner_topics
 from infra.permissions import ScanPermissions
 from infra.settings import DeploySettings
 
@@ -45,18 +47,28 @@ class CostWatcherStack(Stack):
                              slack_workspace_id=settings.slack_workspace_id,
                              slack_channel_id=settings.slack_channel_id)
         self.ledger = LedgerBucket(self, "Ledger", reports_retention_days=settings.reports_retention_days)
+        environment = function_environment(settings, topic_arn=self.alerts.topic.topic_arn,
+                                           ledger_url=self.ledger.url, default_region=self.region)
+        self.owner_topics = owner_topics(self, settings, self.alerts) if settings.organization else {}
+        if settings.organization:
+            environment.update(organization_environment(settings, self.owner_topics))
         self.scan = ScanFunction(
             self, "Scan",
-            environment=function_environment(
-                settings, topic_arn=self.alerts.topic.topic_arn,
-                ledger_url=self.ledger.url, default_region=self.region),
+            environment=environment,
             memory_mb=settings.memory_mb,
             timeout_minutes=settings.timeout_minutes,
             log_retention_days=settings.log_retention_days,
             powertools_layer_version=settings.powertools_layer_version,
+            **({"handler": ORGANIZATION_HANDLER, "concurrency": settings.max_concurrency + 1}
+               if settings.organization else {}),
         )
-        self.schedule = Schedule(self, "Nightly", function=self.scan.function, expression=settings.schedule,
-                                 timezone=settings.timezone, dead_letters=self.scan.dead_letters)
+        if settings.organization:
+            self.organization = OrganizationMode(self, "Organization", settings=settings, function=self.scan,
+                                                 regions=regions, topic=self.alerts.topic,
+                                                 owner_topics=list(self.owner_topics.values()))
+        else:
+            self.schedule = Schedule(self, "Nightly", function=self.scan.function, expression=settings.schedule,
+                                     timezone=settings.timezone, dead_letters=self.scan.dead_letters)
         self.permissions = ScanPermissions(
             self, "Permissions", role=self.scan.role, regions=regions, ledger=self.ledger.bucket,
             topic=self.alerts.topic, topic_key=self.alerts.key,
@@ -74,4 +86,9 @@ class CostWatcherStack(Stack):
                   description="Invoke it to run a scan now")
         CfnOutput(self, "DashboardUrl", value=self.observability.dashboard_url,
                   description="CloudWatch dashboard of the runs")
+        if self.settings.organization:
+            CfnOutput(self, "StateMachineArn", value=self.organization.run.state_machine.state_machine_arn,
+                      description="Organization run: start an execution to run every account now")
+            CfnOutput(self, "SpokeStackSetName", value=self.organization.spokes.stack_set.stack_set_name,
+                      description="The StackSet that deploys the spoke role to member accounts")
 

@@ -95,3 +95,11 @@ def is_not_found(error: BaseException) -> bool:
 class CredentialsError(Exception):
     """AWS cannot be reached as the caller (no or invalid credentials, an unknown profile, an expired
     session, no route to AWS): one line naming the cause and the fix, exit 4."""
+
+
+class OrganizationError(Exception):
+    """Organization mode: the organization's accounts could not be listed; the message says why."""
+
+
+class AssumeRoleError(Exception):
+    """Organization mode: a member account's spoke role could not be assumed (that account is not seen)."""

@@ -234,6 +234,9 @@ class Finding:
     schedule: Schedule | None = None  # quiet weekly windows found in its traffic, priced (judge/schedule.py)
     timetable: object | None = field(default=None, repr=False, compare=False)  # judge/timetable.Timetable
     endpoint: Endpoint | None = field(default=None, repr=False, compare=False)
+    account: str | None = None  # organization mode: the 12-digit id of the account it lives in
+    account_name: str | None = None  # ... and that account's name in AWS Organizations
+    owner: str | None = None  # organization mode: the value of the endpoint's owner tag, for owner routing
 
 
 @dataclass
@@ -258,6 +261,16 @@ class RegionError:
     region: str
     operation: str
     message: str
+    account: str | None = None  # organization mode: the account that could not be seen
+
+
+@dataclass
+class AccountSeen:
+    """Organization mode: one account of the run, and whether it was seen ("seen" or "not seen: why")."""
+
+    id: str
+    name: str
+    seen: str = "seen"
 
 
 @dataclass
@@ -272,6 +285,7 @@ class Report:
     api_calls: dict[str, int] = field(default_factory=dict)
     report_location: str | None = None
     notification: str | None = None  # what happened to the digest
+    accounts: list[AccountSeen] = field(default_factory=list)  # organization mode: every account of the run
 
     def regions_with_errors(self) -> set[str]:
         return {error.region for error in self.errors}

@@ -10,7 +10,17 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from cost_watcher.model import Action, Finding, Outcome, RegionError, Report, Schedule, VariantFinding, Verdict
+from cost_watcher.model import (
+    AccountSeen,
+    Action,
+    Finding,
+    Outcome,
+    RegionError,
+    Report,
+    Schedule,
+    VariantFinding,
+    Verdict,
+)
 
 SCHEMA = "cost-watcher/report/v1"
 
@@ -110,7 +120,15 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "aws_opinion": finding.aws_opinion,
         "aws_finding": finding.aws_finding,
         "schedule": schedule_to_dict(finding.schedule),
+        **_account_fields(finding),
     }
+
+
+def _account_fields(finding: Finding) -> dict[str, Any]:
+    """Organization mode only (optional within v1): the account a finding lives in, and its owner tag."""
+    if finding.account is None:
+        return {}
+    return {"account": finding.account, "account_name": finding.account_name, "owner": finding.owner}
 
 
 def finding_from_dict(data: dict[str, Any]) -> Finding:
@@ -130,6 +148,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         action_result=Outcome.parse(data.get("action_result")), action_reason=data.get("action_reason"),
         reclaim_on=_date(data.get("reclaim_on")), kind=data.get("kind"), aws_opinion=data.get("aws_opinion"),
         aws_finding=data.get("aws_finding"), schedule=schedule_from_dict(data.get("schedule")),
+        account=data.get("account"), account_name=data.get("account_name"), owner=data.get("owner"),
     )
 
 
@@ -150,22 +169,28 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "dry_run": report.dry_run,
         "endpoints": [finding_to_dict(f) for f in report.findings],
         "summary": summarize(report),
-        "errors": [{"region": e.region, "operation": e.operation, "message": e.message} for e in report.errors],
+        "errors": [{"region": e.region, "operation": e.operation, "message": e.message,
+                    **({"account": e.account} if e.account else {})} for e in report.errors],
         "report_location": report.report_location,
         "notification": report.notification,
         "api_calls": dict(sorted(report.api_calls.items())),
+        **({"accounts": [{"id": a.id, "name": a.name, "seen": a.seen} for a in report.accounts]}
+           if report.accounts else {}),
     }
 
 
 
 def report_from_dict(data: dict[str, Any]) -> Report:
     """The inverse of report_to_dict (findings without their scanned endpoints): a stored report,
-    for `cost-watcher report` to show again in any format."""
+    for `cost-watcher report` to show again in any format, and each item's report an organization
+    run merges."""
     return Report(
         generated_at=_datetime(data["generated_at"]) or datetime.min, lookback_days=data["lookback_days"],
         regions=list(data.get("regions", [])), dry_run=data.get("dry_run", True),
         findings=[finding_from_dict(f) for f in data.get("endpoints", [])],
-        errors=[RegionError(e["region"], e["operation"], e["message"]) for e in data.get("errors", [])],
+        errors=[RegionError(e["region"], e["operation"], e["message"], e.get("account"))
+                for e in data.get("errors", [])],
         ignored=data.get("summary", {}).get("ignored", 0), api_calls=dict(data.get("api_calls", {})),
         report_location=data.get("report_location"), notification=data.get("notification"),
+        accounts=[AccountSeen(a["id"], a["name"], a["seen"]) for a in data.get("accounts", [])],
     )

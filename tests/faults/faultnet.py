@@ -53,6 +53,7 @@ class Request:
     region: str
     url: str
     body: bytes
+    account: str = ""  # the account the request's credentials act in (organization mode's faults)
 
     @property
     def name(self) -> str:
@@ -307,7 +308,16 @@ def _request_of(event_name: str, request: Any) -> Request:
     raw = request.body
     body = raw if isinstance(raw, bytes) else raw.encode() if isinstance(raw, str) else b""  # S3 uploads stream
     return Request(SERVICE_NAMES.get(service_id, service_id), operation, found.group(1) if found else DEFAULT_REGION,
-                   request.url, body)
+                   request.url, body, _account_of(request))
+
+
+def _account_of(request: Any) -> str:
+    """Which moto account the request's access key acts in (an assumed role's too)."""
+    from moto.iam.models import get_account_id_from
+
+    signed = request.headers.get("Authorization") or b""
+    found = re.search(r"Credential=([^/]+)/", signed.decode() if isinstance(signed, bytes) else signed)
+    return get_account_id_from(found.group(1)) if found else ""
 
 
 @pytest.fixture

@@ -38,6 +38,22 @@ ACT_OVERRIDES: dict[str, Any] = {
 }
 
 
+# Organization mode (infra/organization.py), in act mode so the spoke role carries the act statements.
+ORG_OVERRIDES: dict[str, Any] = {
+    "stack_name": "CostWatcherOrg",
+    "organization": "true",
+    "organization_id": "o-exampleorg1",
+    "organization_units": "ou-ab12-cd34ef56,ou-ab12-ef78gh90",
+    "exclude_accounts": "999999999999",
+    "mode": "act",
+    "regions": "us-east-1,eu-west-1",
+    "max_concurrency": 40,
+    "tolerated_failure_percentage": 5,
+    "owner_tag": "team",
+    "owner_routes": '{"111111111111": "arn:aws:sns:us-east-1:111111111111:team-a", "vision": ["vision@example.com"]}',
+}
+
+
 @dataclass(frozen=True)
 class Synth:
     outdir: Path
@@ -61,7 +77,7 @@ _built: list[Synth] = []
 
 
 def synthesize(outdir: Path) -> Synth:
-    """Both variants, built once per session; the first caller's `outdir` is where they are."""
+    """Every variant, built once per session; the first caller's `outdir` is where they are."""
     if not _built:
         _built.append(_build(outdir))
     return _built[0]
@@ -76,7 +92,8 @@ def _build(outdir: Path) -> Synth:
 
     context = cdk_context()
     app = App(context=context, outdir=str(outdir))
-    settings = {"report": load(context), "act": load({**context, **ACT_OVERRIDES})}
+    settings = {"report": load(context), "act": load({**context, **ACT_OVERRIDES}),
+                "org": load({**context, **ORG_OVERRIDES})}
     stacks = {variant: add_stack(app, value) for variant, value in settings.items()}
     add_checks(app)
     assembly = app.synth()

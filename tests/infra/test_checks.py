@@ -34,7 +34,7 @@ def test_cdk_nag_is_live_and_fails_an_unsafe_resource(tmp_path):
     assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
 
 
-@pytest.mark.parametrize("variant", ["report", "act"])
+@pytest.mark.parametrize("variant", ["report", "act", "org"])
 def test_every_acknowledgment_says_why(synth, variant):
     metadata = json.loads((synth.outdir / f"{synth.stack_names[variant]}.metadata.json").read_text())
     reasons = [(path, rule, reason) for path, entries in metadata.items() for entry in entries
@@ -46,7 +46,7 @@ def test_every_acknowledgment_says_why(synth, variant):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["report", "act"])
+@pytest.mark.parametrize("variant", ["report", "act", "org"])
 def test_cfn_lint_is_clean(synth, variant):
     from cfnlint.api import ManualArgs, lint
 

@@ -395,3 +395,35 @@ def test_our_mark_can_be_removed_after_the_owner_withdrew_the_opt_in(act_runs, a
     call = _endpoint_call("DeleteTags", {act_runs.prefix + "idle-since": "2025-03-01"},
                           TagKeys=[act_runs.prefix + "idle-since"])
     assert all(allowed(statements, request, act_runs.refs) for request in requests_for(call))
+
+
+# --- the spoke role (organization mode) allows the member account's part of the same runs -------
+
+HUB_SIDE = ("s3:", "sns:", "kms:", "pricing:")  # the ledger, the digest and prices stay with the hub
+
+
+def spoke_statements(synth, variant: str) -> list[dict[str, Any]]:
+    """The spoke role's statements as the StackSet would deploy them for this variant's settings."""
+    from infra.organization import spoke_template
+
+    settings = synth.settings[variant]
+    template = spoke_template(list(settings.engine.regions) or [REGION], "CostWatcherSpoke",
+                              settings.engine.tag_prefix if settings.act else None, None)
+    (role_id, _), = ((k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Role")
+    return role_statements(template, role_id)
+
+
+@pytest.mark.parametrize("variant", ["report", "act"])
+def test_the_spoke_role_allows_every_member_account_call_and_nothing_more(variant, synth, report_runs, act_runs):
+    runs = report_runs if variant == "report" else act_runs
+    statements = spoke_statements(synth, variant)
+    member = [request for request in runs.requests() if not request.action.startswith(HUB_SIDE)]
+    assert member and list(denied(statements, member, runs.refs)) == []
+    assert sorted(granted_actions(statements) - {request.action for request in member}) == []
+
+
+def test_the_report_mode_spoke_role_denies_every_change_the_act_runs_made(synth, act_runs, report_runs):
+    statements = spoke_statements(synth, "report")
+    changes = [str(r) for r in act_runs.requests() if _changes_hosting(r.action) and
+               allowed(statements, r, report_runs.refs)]
+    assert changes == []

@@ -93,7 +93,7 @@ def test_the_engine_reads_back_the_deployed_settings_with_topic_ledger_and_regio
 def test_act_variant_deploys_act_mode_and_report_variant_report_mode(synth):
     modes = {variant: function_of(t)[1]["Environment"]["Variables"]["COST_WATCHER_MODE"]
              for variant, t in synth.templates.items()}
-    assert modes == {"report": "report", "act": "act"}
+    assert modes == {"report": "report", "act": "act", "org": "act"}
 
 
 def test_the_asset_is_lambda_src_without_caches_or_build_leftovers(synth):

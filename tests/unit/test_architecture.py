@@ -10,7 +10,8 @@ from pathlib import Path
 import cost_watcher
 
 PACKAGE = Path(cost_watcher.__file__).parent
-FLOORS = {"": 0, "judge": 1, "scan": 2, "reclaim": 3, "report": 4, "engine": 5, "sim": 5, "faces": 6}
+FLOORS = {"": 0, "judge": 1, "scan": 2, "reclaim": 3, "report": 4, "engine": 5, "organization": 6, "sim": 7,
+          "faces": 8}
 MAX_LINES = 300
 
 

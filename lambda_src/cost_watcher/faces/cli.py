@@ -6,7 +6,7 @@ cannot be reached as you (no or invalid credentials, unknown profile, expired se
 route): one line saying why and how to fix it; 1 an unexpected internal error.
 
 The parser is built from small `add_*_arguments` functions, one per concern, so a command
-gets a concern by one call (organization flags, issue 12, go in `add_organization_arguments`).
+gets a concern by one call (organization mode's flags live in faces/org_args.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from cost_watcher import __version__
 from cost_watcher.errors import CredentialsError, LedgerError, RestoreError, UsageError
+from cost_watcher.faces.org_args import add_organization_arguments
 from cost_watcher.settings import MAX_LOOKBACK_DAYS, MIN_LOOKBACK_DAYS, NOTIFY_MODES, PRICING_SOURCES, SettingsError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_CREDENTIALS = 0, 1, 2, 3, 4
@@ -41,10 +42,6 @@ def add_region_arguments(parser: argparse.ArgumentParser) -> None:
                              "regions (default: your configured region)")
     parser.add_argument("--exclude-region", action="append", dest="exclude_regions", metavar="R",
                         help="leave this region out (repeatable; with --region all)")
-
-
-def add_organization_arguments(parser: argparse.ArgumentParser) -> None:
-    """Organization mode (issue 12: --organization, --account, --role-name, --exclude-account) goes here."""
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -112,7 +109,6 @@ def build_parser() -> Parser:
     scan = commands.add_parser("scan", help="scan endpoints, print the report, optionally act")
     add_aws_arguments(scan)
     add_region_arguments(scan)
-    add_organization_arguments(scan)
     add_config_argument(scan)
     add_settings_arguments(scan)
     add_mode_arguments(scan)
@@ -123,7 +119,6 @@ def build_parser() -> Parser:
     restore.add_argument("endpoint", metavar="ENDPOINT")
     restore.add_argument("--region", dest="region", required=True, metavar="R")
     add_aws_arguments(restore)
-    add_organization_arguments(restore)
     add_config_argument(restore)
     restore.add_argument("--ledger", metavar="PATH|s3://bucket/prefix")
     restore.add_argument("--dry-run", dest="preview", action="store_true",
@@ -138,6 +133,7 @@ def build_parser() -> Parser:
     which.add_argument("--run-id", metavar="ID", help="the report of that run")
     which.add_argument("--since", type=int, metavar="DAYS", help="the trend over the stored nights of the last DAYS")
     add_output_arguments(report)
+    add_organization_arguments(scan, restore)
     return parser
 
 

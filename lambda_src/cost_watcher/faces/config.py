@@ -27,7 +27,11 @@ from cost_watcher.settings import ENV_PREFIX, SETTING_KEYS, Settings, from_mappi
 # accepted in --config so a deployment's file works as it is, and meaningless on a laptop.
 DEPLOY_ONLY_KEYS = ("log_level", "log_retention_days", "memory_mb", "notify_emails", "powertools_layer_version",
                     "reports_retention_days", "schedule", "slack_channel_id", "slack_workspace_id", "stack_name",
-                    "timeout_minutes", "timezone")
+                    "timeout_minutes", "timezone",
+                    # organization mode's deployment (on a laptop: --organization, --account, --role-name ...)
+                    "delegated_admin", "exclude_accounts", "max_concurrency", "organization", "organization_id",
+                    "organization_units", "owner_routes", "owner_tag", "spoke_external_id", "spoke_role_name",
+                    "tolerated_failure_percentage")
 FLAGS = {key: "--" + key.replace("_", "-") for key in SETTING_KEYS} | {
     "regions": "--region", "max_actions_per_run": "--max-actions", "dry_run": "--dry-run"}
 ALIASES = {"max_actions_per_run": ("--max-actions", "--max-actions-per-run"),

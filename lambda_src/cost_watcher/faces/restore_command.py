@@ -13,6 +13,7 @@ from typing import Any
 from cost_watcher.errors import CredentialsError, RestoreError, UsageError
 from cost_watcher.faces.config import _region, gather
 from cost_watcher.faces.identity import open_session, who_am_i
+from cost_watcher.faces.org_args import restore_target
 from cost_watcher.reclaim.ledger import Ledger, Record, open_ledger
 from cost_watcher.scan.clients import Clients
 from cost_watcher.words import TIMES
@@ -31,7 +32,7 @@ def command_restore(args: argparse.Namespace) -> int:
     location = gathered.settings.ledger
     if not location:
         raise UsageError(NO_LEDGER)
-    local = not location.startswith("s3://")
+    local = not location.startswith("s3://") and not getattr(args, "org_account", None)  # a member's: its part
     if local:  # the record first: a wrong name or region is said without asking AWS anything
         _record(open_ledger(location, None), args.endpoint, args.region)
     session = open_session(args.profile)
@@ -41,7 +42,7 @@ def command_restore(args: argparse.Namespace) -> int:
         if not (args.preview and local):
             raise
         return _offline_preview(args.endpoint, args.region, location, str(error))
-    clients = Clients(session)
+    clients, location = restore_target(args, Clients(session), location)  # --account: a member's, by its role
     result = restore(args.endpoint, args.region, open_ledger(location, clients), clients, dry_run=args.preview)
     print(render_restore(result))
     return EXIT_OK if result.ok else EXIT_INCOMPLETE

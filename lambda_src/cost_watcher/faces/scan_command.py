@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 
 from cost_watcher.errors import UsageError
 from cost_watcher.faces import confirm
 from cost_watcher.faces.config import Gathered, gather
 from cost_watcher.faces.identity import Identity, demo_identity, enabled_regions, open_session, who_am_i
+from cost_watcher.faces.org_args import organization_report, wants_organization
 from cost_watcher.faces.terminal import ProgressLine, colour, width
 from cost_watcher.model import Report
 from cost_watcher.report.cells import View
@@ -33,37 +35,39 @@ def command_scan(args: argparse.Namespace) -> int:
     progress = ProgressLine()
     progress("checking who you are on AWS…")
     with ExitStack() as stack:
-        if args.demo:
+        if args.demo and not wants_organization(args):
             settings, clients, identity = _demo(stack, gathered)
         else:
             settings, clients, identity = _aws(args.profile, gathered)
         view = identity.view(width=width(), colour=colour(), show_all=args.show_all,
                              last_used_days=settings.last_used_days)
+
+        def scan(chosen: Settings) -> Report:  # one account, or (organization flags) every account asked for
+            if wants_organization(args):
+                return organization_report(args, chosen, clients, progress.callback())
+            return run(chosen, clients, progress=progress.callback())
+
         if not settings.dry_run and confirm.should_ask(args.yes):
-            preview = _preview(settings, clients, progress)
+            preview = _preview(settings, scan)
             progress.done()
             if not confirm.nothing_to_do(preview) and not confirm.ask(confirm.plan_text(preview, identity)):
                 print("cost-watcher: not applied; nothing was changed (the dry run follows)", file=sys.stderr)
                 return _show(preview, args.output, view, clients, None)
             progress("acting…")
-        report = run(settings, clients, progress=progress.callback())
+        report = scan(settings)
         progress.done()
         return _show(report, args.output, view, clients, settings.ledger)
 
 
-def _preview(settings: Settings, clients: Clients, progress: ProgressLine) -> Report:
+def _preview(settings: Settings, scan: Callable[[Settings], Report]) -> Report:
     """The plan --apply would carry out: a dry run with no digest, whose report is kept in a throwaway
     folder (a dry run reads no ledger, but the policy plans a reclaim only where one is configured)."""
     import shutil
     import tempfile
 
-    from cost_watcher.engine import run
-
     folder = tempfile.mkdtemp(prefix="cost-watcher-preview-")
     try:
-        preview = run(settings.replace(dry_run=True, notify="never",
-                                       ledger=folder if settings.ledger else None), clients,
-                      progress=progress.callback())
+        preview = scan(settings.replace(dry_run=True, notify="never", ledger=folder if settings.ledger else None))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     preview.report_location = None

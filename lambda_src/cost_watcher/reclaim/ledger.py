@@ -8,6 +8,12 @@ Keys (relative to the bucket prefix or the directory):
 with action `delete`, `scale-down` or `restore`. The timestamp is UTC and sorts as text,
 so the last key under `ledger/<region>/<endpoint>/` is the endpoint's latest record.
 
+Organization mode keeps every account's records in the hub's one ledger, keyed by account too:
+`ledger/<account id>/<region>/<endpoint>/...`. The ledger is the account's when the clients it
+is opened with act in a member account (they carry `account`); a single-account run keeps the
+keys above, so existing deployments find their records where they always were (a 12-digit
+account id never reads as a region, nor as the journal's `runs`).
+
 A write is only trusted once read back: the bytes read must equal the bytes written and
 parse to the same document. Any failure raises LedgerError, and the caller then does not
 delete or scale down (no record, no reclaim).
@@ -61,21 +67,22 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def endpoint_prefix(region: str, endpoint: str) -> str:
-    return f"{ROOT}/{region}/{endpoint}/"
+def endpoint_prefix(region: str, endpoint: str, account: str | None = None) -> str:
+    return f"{ROOT}/{account}/{region}/{endpoint}/" if account else f"{ROOT}/{region}/{endpoint}/"
 
 
-def record_key(region: str, endpoint: str, action: str, moment: datetime) -> str:
+def record_key(region: str, endpoint: str, action: str, moment: datetime, account: str | None = None) -> str:
     if action not in ACTIONS:
         raise ValueError(f"unknown ledger action {action!r}; expected one of {', '.join(ACTIONS)}")
-    return f"{endpoint_prefix(region, endpoint)}{stamp(moment)}-{action}.json"
+    return f"{endpoint_prefix(region, endpoint, account)}{stamp(moment)}-{action}.json"
 
 
 class Ledger:
-    """Records per endpoint over a Store (S3 or a directory)."""
+    """Records per endpoint over a Store (S3 or a directory); per account too when `account` is set."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, account: str | None = None) -> None:
         self.store = store
+        self.account = account
 
     @property
     def location(self) -> str:
@@ -90,8 +97,9 @@ class Ledger:
         """Write a record, read it back and compare; LedgerError unless both match exactly."""
         moment = self._after_latest(region, endpoint, now or datetime.now(UTC))
         full = {"schema": SCHEMA, "action": action, "endpoint": endpoint, "region": region,
+                **({"account": self.account} if self.account else {}),
                 "recorded_at": moment.astimezone(UTC).isoformat(), **doc}
-        key = record_key(region, endpoint, action, moment)
+        key = record_key(region, endpoint, action, moment, self.account)
         try:
             body = encode(full)
         except (TypeError, ValueError) as error:
@@ -119,9 +127,9 @@ class Ledger:
     def records(self, endpoint: str, region: str) -> list[str]:
         """Keys of every record of this endpoint, oldest first."""
         try:
-            keys = self.store.keys(endpoint_prefix(region, endpoint))
+            keys = self.store.keys(endpoint_prefix(region, endpoint, self.account))
         except Exception as error:
-            raise LedgerError(f"could not list {self._where(endpoint_prefix(region, endpoint))}: "
+            raise LedgerError(f"could not list {self._where(endpoint_prefix(region, endpoint, self.account))}: "
                               f"{describe_error(error)}") from error
         return sorted(k for k in keys if _KEY.match(k.rsplit("/", 1)[-1]))
 
@@ -146,8 +154,9 @@ class Ledger:
 
 
 def open_ledger(location: str | None, clients: AwsClients) -> Ledger:
-    """A Ledger for `s3://bucket[/prefix]` or a local directory path; LedgerError when unusable."""
+    """A Ledger for `s3://bucket[/prefix]` or a local directory path; LedgerError when unusable.
+    Clients acting in a member account (organization mode) open that account's part of it."""
     try:
-        return Ledger(open_store(location, clients))
+        return Ledger(open_store(location, clients), getattr(clients, "account", None))
     except StoreError as error:
         raise LedgerError(str(error)) from None

@@ -9,6 +9,7 @@ from typing import Any
 
 from cost_watcher.model import Finding, Report, Verdict
 from cost_watcher.record import action_state, iso, summarize
+from cost_watcher.report import by_account
 from cost_watcher.report.selection import by_reclaimable, needs_attention
 from cost_watcher.words import days_since, instances, last_used, money, plural
 
@@ -69,8 +70,12 @@ def totals(report: Report) -> list[str]:
     actions = plan_counts(report)
     if actions:
         lines.append("plan: " + actions)
+    if report.accounts:  # organization mode: a line per account, most reclaimable first
+        lines.append(by_account.summary(report) + ":")
+        lines += ["  " + by_account.total_line(total) for total in by_account.totals(report)]
     if report.errors:
-        lines.append(f"could not be seen: {plural(len(report.errors), 'part')} of the account (listed below)")
+        whose = "the organization" if report.accounts else "the account"
+        lines.append(f"could not be seen: {plural(len(report.errors), 'part')} of {whose} (listed below)")
     return lines
 
 

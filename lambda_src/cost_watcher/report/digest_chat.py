@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cost_watcher.model import Report
+from cost_watcher.report import by_account
 from cost_watcher.report.phrases import (
     VERB,
     action_text,
@@ -93,6 +94,11 @@ def render_chatbot(report: Report, settings: Settings, subject: str, limit: int 
 
 def _chatbot_description(report: Report, settings: Settings, limit: int) -> str:
     lines = [f"*{summary_line(report)}*", mode_line(report, settings)]
+    if report.accounts:  # organization mode: the accounts first
+        shown, more = first(by_account.totals(report), min(limit, CHATBOT_SHORT_LIST))
+        lines += ["", f"*By account* ({by_account.summary(report)})"] + [f"\u2022 {by_account.total_line(t)}"
+                                                                        for t in shown]
+        lines += [f"_...and {more:,} more._"] if more else []
     everything = attention(report)
     listed, more = first(everything, limit)
     if listed:
@@ -112,7 +118,7 @@ def _chatbot_description(report: Report, settings: Settings, limit: int) -> str:
                   for f in waiting]
         lines += [f"_...and {more:,} more._"] if more else []
     lines += section_chat(report, settings.tags, min(limit, CHATBOT_SHORT_LIST))
-    problems = [f"{e.region} `{e.operation}`: {one_line(e.message, 120)}" for e in report.errors]
+    problems = [f"{by_account.place(e)} `{e.operation}`: {one_line(e.message, 120)}" for e in report.errors]
     problems += [f"`{f.name}` ({f.region}): {VERB[f.action]} failed: {one_line(result_why(f), 120)}"
                  for f in failed_actions(report)]
     unread = unknown(report)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from cost_watcher.model import DESTRUCTIVE_ACTIONS, Action, Finding, Report
+from cost_watcher.report import by_account
 from cost_watcher.report.phrases import (
     DONE,
     VERB,
@@ -51,6 +52,7 @@ def render_text(report: Report, settings: Settings, limit: int = EMAIL_ROWS) -> 
     """The plain-text digest; every list keeps its first `limit` items and says how many more."""
     now = utc(report.generated_at)
     out = [f"cost-watcher digest, {now:%Y-%m-%d %H:%M} UTC", "", summary_line(report), mode_line(report, settings)]
+    out += _section_accounts(report, limit)
 
     listed, more = first(attention(report), limit)
     if listed:
@@ -86,6 +88,7 @@ class _Column:
 def _table(rows: list[Finding], report: Report, settings: Settings) -> list[str]:
     columns = [
         _Column("ENDPOINT", lambda f: f.name),
+        *([_Column("ACCOUNT", by_account.account_of)] if report.accounts else []),
         _Column("REGION", lambda f: f.region),
         _Column("VERDICT", lambda f: str(f.verdict)),
         _Column("SCORE", lambda f: str(f.score), right=True),
@@ -178,7 +181,8 @@ def _section_unseen(report: Report, limit: int) -> list[str]:
     if not (errors or unread or failed):
         return []
     return ["", "COULD NOT BE SEEN OR DONE (nothing here was acted on)",
-            *_listed(errors, limit, lambda e: f"  {e.region}  {e.operation}: {one_line(e.message)}", "more error"),
+            *_listed(errors, limit, lambda e: f"  {by_account.place(e)}  {e.operation}: {one_line(e.message)}",
+                     "more error"),
             *_listed(failed, limit, lambda f: f"  {f.name} ({f.region}): {VERB[f.action]} failed: "
                                               f"{one_line(result_why(f))}", "more failed action"),
             *_listed(unread, limit, lambda f: f"  {f.name} ({f.region}): verdict unknown: {one_line(f.reason)}",
@@ -208,3 +212,11 @@ def _section_opt_in(settings: Settings) -> list[str]:
 def _section_restore(report: Report, settings: Settings, limit: int) -> list[str]:
     return _section("TO UNDO A RECLAIM", reclaimed(report), limit, lambda f: f"  {restore_command(f, settings.ledger)}",
                     "more restore command")
+
+
+def _section_accounts(report: Report, limit: int) -> list[str]:
+    """Organization mode: the totals of every account before any endpoint."""
+    if not report.accounts:
+        return []
+    return ["", f"BY ACCOUNT ({by_account.summary(report)}), MOST RECLAIMABLE FIRST",
+            *_listed(by_account.totals(report), limit, lambda t: f"  {by_account.total_line(t)}", "more account")]

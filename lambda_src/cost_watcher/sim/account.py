@@ -141,10 +141,10 @@ def _create(clients: Clients, spec: EndpointSpec, now: datetime) -> None:
 
 def _age(sagemaker: Any, spec: EndpointSpec, now: datetime) -> None:
     """Backdate creation and set the status: only moto's backend can (the API cannot)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sagemaker.models import sagemaker_backends
 
-    endpoint = sagemaker_backends[DEFAULT_ACCOUNT_ID][spec.region].endpoints[spec.name]
+    account = sagemaker.describe_endpoint(EndpointName=spec.name)["EndpointArn"].split(":")[4]  # a member's too
+    endpoint = sagemaker_backends[account][spec.region].endpoints[spec.name]
     # naive UTC, as moto keeps its own times: ListEndpoints sorts ours among endpoints moto made
     created = (now - timedelta(days=spec.age_days)).astimezone(UTC).replace(tzinfo=None)
     endpoint.creation_time = endpoint.last_modified_time = created
