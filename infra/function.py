@@ -10,7 +10,7 @@ lands in the dead-letter queue, which is alarmed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from aws_cdk import Duration, Stack, TimeZone
@@ -124,29 +124,36 @@ class ScanFunction(Construct):
                     "permissions in IAM, so they can only be granted on '*'.")
 
 
-class Schedule(Construct):
-    """EventBridge Scheduler: time zones (unlike EventBridge rules), a retry policy and a DLQ."""
+class NightlySchedule(Construct):
+    """EventBridge Scheduler: time zones (unlike EventBridge rules), a retry policy and a DLQ, and a role
+    of our own rather than the target's default, so a wildcard it needs is acknowledged where it is made.
+    `target` makes the schedule's target from that role (a Lambda invoke, a state machine start)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction, expression: str,
-                 timezone: str, dead_letters: sqs.IQueue) -> None:
+    RETRIES, MAX_EVENT_AGE = 3, Duration.hours(2)  # an invoke that could not be delivered: then the DLQ
+
+    def __init__(self, scope: Construct, construct_id: str, *, expression: str, timezone: str, description: str,
+                 target: Callable[[iam.IRole], scheduler.IScheduleTarget]) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        # Our own role rather than the target's default, so the wildcard below is acknowledged where it is made.
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal(
             "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}))
         self.schedule = scheduler.Schedule(
-            self, "Schedule",
-            description="Starts the cost-watcher scan",
+            self, "Schedule", description=description,
             schedule=scheduler.ScheduleExpression.expression(expression, TimeZone.of(timezone)),
-            target=targets.LambdaInvoke(
-                function,
-                input=scheduled_event(),
-                retry_attempts=3,
-                max_event_age=Duration.hours(2),
-                dead_letter_queue=dead_letters,
-                role=self.role,
-            ),
-        )
+            target=target(self.role))
+
+
+class Schedule(NightlySchedule):
+    """The single-account night: Scheduler invokes the function with the scheduled event."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction, expression: str,
+                 timezone: str, dead_letters: sqs.IQueue) -> None:
+        super().__init__(scope, construct_id, expression=expression, timezone=timezone,
+                         description="Starts the cost-watcher scan",
+                         target=lambda role: targets.LambdaInvoke(
+                             function, input=scheduled_event(), retry_attempts=self.RETRIES,
+                             max_event_age=self.MAX_EVENT_AGE, dead_letter_queue=dead_letters, role=role))
+        stack = Stack.of(self)
         acknowledge(self.role.node.find_child("DefaultPolicy"),
                     f"AwsSolutions-IAM5[Resource::{nag_resource(stack, function.function_arn)}:*]",
                     "CDK's grantInvoke adds the function's versions (ARN:*); the role can invoke this function only.")

@@ -5,31 +5,12 @@ infra/settings.py holds the fields; this module their parsers and the rules betw
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cost_watcher.organization import config as org_config
 from cost_watcher.settings import SettingsError
-
-
-def _fail(key: str, value: Any, accepted: str) -> SettingsError:
-    return SettingsError(f"setting '{key}': {value!r} is not accepted; expected {accepted}")
-
-
-def _int(key: str, raw: Any, low: int, high: int) -> int:
-    if isinstance(raw, str) and re.fullmatch(r"\s*\d+\s*", raw):
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-        raise _fail(key, raw, f"a whole number from {low} to {high}")
-    return raw
-
-
-def _bool(key: str, raw: Any) -> bool:
-    text = str(raw).strip().lower()
-    if isinstance(raw, bool) or text in ("true", "false"):
-        return raw if isinstance(raw, bool) else text == "true"
-    raise _fail(key, raw, "true or false")
-
+from infra.parsing import parse_bool as _bool
+from infra.parsing import parse_int as _int
 
 ORGANIZATION_ONLY = ("organization_id", "organization_units", "exclude_accounts", "spoke_role_name",
                      "spoke_external_id", "max_concurrency", "tolerated_failure_percentage", "owner_tag",

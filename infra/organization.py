@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import App, CfnParameter, DefaultStackSynthesizer, Duration, Stack, TimeZone
+from aws_cdk import App, CfnParameter, DefaultStackSynthesizer, Duration, Stack
 from aws_cdk import aws_cloudformation as cloudformation
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -34,6 +34,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.checks import acknowledge, nag_resource
+from infra.function import NightlySchedule
 from infra.permissions import act_statements, read_statements
 
 ORGANIZATION_HANDLER = "cost_watcher.faces.organization.lambda_handler"
@@ -179,23 +180,17 @@ class OrganizationRun(Construct):
                         "made at run time; the policy is limited to this state machine's executions.")
 
 
-class OrganizationSchedule(Construct):
+class OrganizationSchedule(NightlySchedule):
     """EventBridge Scheduler starts the state machine (time zone, retries and DLQ as for one account)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, state_machine: sfn.IStateMachine, expression: str,
                  timezone: str, dead_letters: sqs.IQueue) -> None:
-        super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal(
-            "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}))
-        self.schedule = scheduler.Schedule(
-            self, "Schedule",
-            description="Starts the cost-watcher organization run",
-            schedule=scheduler.ScheduleExpression.expression(expression, TimeZone.of(timezone)),
-            target=targets.StepFunctionsStartExecution(
-                state_machine, input=scheduler.ScheduleTargetInput.from_object({}), retry_attempts=3,
-                max_event_age=Duration.hours(2), dead_letter_queue=dead_letters, role=self.role),
-        )
+        super().__init__(scope, construct_id, expression=expression, timezone=timezone,
+                         description="Starts the cost-watcher organization run",
+                         target=lambda role: targets.StepFunctionsStartExecution(
+                             state_machine, input=scheduler.ScheduleTargetInput.from_object({}),
+                             retry_attempts=self.RETRIES, max_event_age=self.MAX_EVENT_AGE,
+                             dead_letter_queue=dead_letters, role=role))
 
 
 def failed_runs_alarm(scope: Construct, state_machine: sfn.StateMachine, topic: sns.ITopic) -> cloudwatch.Alarm:

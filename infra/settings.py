@@ -16,7 +16,9 @@ from typing import Any
 
 from cost_watcher.organization import config as org_config
 from cost_watcher.settings import SETTING_KEYS, Settings, SettingsError, from_mapping
+from cost_watcher.settings import rejected as _fail
 from infra import org_settings
+from infra.parsing import parse_int as _int
 
 # Engine keys a deployment may set. topic_arn and ledger are the stack's own resources,
 # dry_run is spelled `mode` here, and max_workers does not reach the function's environment.
@@ -48,11 +50,6 @@ _SLACK_CHANNEL = re.compile(r"^[A-Za-z0-9]{1,255}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 # Context keys written in our style (lower snake case); CDK's own keys have ':' '@' or '-'.
 _OUR_STYLE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _fail(key: str, value: Any, accepted: str) -> SettingsError:
-    """Same wording as cost_watcher.settings, so every face of the tool reads alike."""
-    return SettingsError(f"setting '{key}': {value!r} is not accepted; expected {accepted}")
 
 
 @dataclass(frozen=True)
@@ -103,14 +100,6 @@ class DeploySettings:
 
 
 # --- parsers for the deployment-only keys -------------------------------------------------
-
-def _int(key: str, raw: Any, low: int, high: int) -> int:
-    if isinstance(raw, str) and re.fullmatch(r"\s*\d+\s*", raw):
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-        raise _fail(key, raw, f"a whole number from {low} to {high}")
-    return raw
-
 
 def _optional_id(key: str, raw: Any, pattern: re.Pattern[str], accepted: str) -> str | None:
     if raw is None or raw == "":

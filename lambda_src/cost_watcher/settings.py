@@ -94,18 +94,19 @@ class Settings:
         return validate(dataclasses.replace(self, **changes))
 
 
-def _fail(key: str, value: Any, accepted: str) -> SettingsError:
+def rejected(key: str, value: Any, accepted: str) -> SettingsError:
+    """The one wording of a refused setting, shared by every face (CLI, Lambda, CDK context)."""
     return SettingsError(f"setting '{key}': {value!r} is not accepted; expected {accepted}")
 
 
 def _check_int(key: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _fail(key, value, f"a whole number from {low} to {high}")
+        raise rejected(key, value, f"a whole number from {low} to {high}")
 
 
 def validate_region(region: str) -> str:
     if not isinstance(region, str) or not REGION_PATTERN.match(region):
-        raise _fail("regions", region, "AWS region names such as us-east-1 or eu-west-1")
+        raise rejected("regions", region, "AWS region names such as us-east-1 or eu-west-1")
     return region
 
 
@@ -118,9 +119,9 @@ def validate_ledger(location: str) -> str:
     if location.startswith("s3://"):
         bucket = location[len("s3://"):].partition("/")[0]
         if not S3_BUCKET_PATTERN.fullmatch(bucket):
-            raise _fail("ledger", location, accepted)
+            raise rejected("ledger", location, accepted)
     elif "://" in location or not location.strip():
-        raise _fail("ledger", location, accepted)
+        raise rejected("ledger", location, accepted)
     return location
 
 
@@ -135,22 +136,23 @@ def validate(settings: Settings) -> Settings:
     _check_int("underused_max_daily_invocations", settings.underused_max_daily_invocations, 0, 10**6)
     _check_int("max_workers", settings.max_workers, 1, 64)
     if not 0 <= settings.underused_max_utilization_pct <= 100:
-        raise _fail("underused_max_utilization_pct", settings.underused_max_utilization_pct, "0 to 100")
+        raise rejected("underused_max_utilization_pct", settings.underused_max_utilization_pct, "0 to 100")
     if not isinstance(settings.tag_prefix, str) or not TAG_PREFIX_PATTERN.match(settings.tag_prefix):
-        raise _fail("tag_prefix", settings.tag_prefix, "1-64 characters of letters, digits, spaces and _.:/=+-@")
+        raise rejected("tag_prefix", settings.tag_prefix, "1-64 characters of letters, digits, spaces and _.:/=+-@")
     if settings.tag_prefix.lower().startswith("aws:"):
-        raise _fail("tag_prefix", settings.tag_prefix, "a prefix that does not start with 'aws:' (reserved by AWS)")
+        raise rejected("tag_prefix", settings.tag_prefix, "a prefix that does not start with 'aws:' (reserved by AWS)")
     if settings.ledger is not None:
         validate_ledger(settings.ledger)
     validate_schedule(settings)
     if settings.notify not in NOTIFY_MODES:
-        raise _fail("notify", settings.notify, " | ".join(NOTIFY_MODES))
+        raise rejected("notify", settings.notify, " | ".join(NOTIFY_MODES))
     if settings.pricing not in PRICING_SOURCES:
-        raise _fail("pricing", settings.pricing, " | ".join(PRICING_SOURCES))
+        raise rejected("pricing", settings.pricing, " | ".join(PRICING_SOURCES))
     if settings.topic_arn is not None and not re.match(
         r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$", settings.topic_arn
     ):
-        raise _fail("topic_arn", settings.topic_arn, "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:name")
+        raise rejected("topic_arn", settings.topic_arn,
+                       "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:name")
     return settings
 
 
@@ -159,11 +161,11 @@ def validate_schedule(settings: Settings) -> None:
     try:
         settings.timezone == "UTC" or zoneinfo.ZoneInfo(settings.timezone)  # UTC needs no tz database
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        raise _fail("timezone", settings.timezone, "an IANA time zone such as UTC or Europe/Paris") from None
+        raise rejected("timezone", settings.timezone, "an IANA time zone such as UTC or Europe/Paris") from None
     if settings.schedule_lookback_days not in (14, 21, 28):
-        raise _fail("schedule_lookback_days", settings.schedule_lookback_days, "14, 21 or 28 (whole weeks)")
+        raise rejected("schedule_lookback_days", settings.schedule_lookback_days, "14, 21 or 28 (whole weeks)")
     if not 0 <= settings.schedule_quiet_share <= 5:
-        raise _fail("schedule_quiet_share", settings.schedule_quiet_share, "a percentage from 0 to 5")
+        raise rejected("schedule_quiet_share", settings.schedule_quiet_share, "a percentage from 0 to 5")
     _check_int("schedule_margin_hours", settings.schedule_margin_hours, 0, 6)
     _check_int("schedule_min_window_hours", settings.schedule_min_window_hours, 1, 24)
 
@@ -179,17 +181,17 @@ def _parse_bool(key: str, raw: Any) -> bool:
         return True
     if text in ("false", "0", "no"):
         return False
-    raise _fail(key, raw, "true or false")
+    raise rejected(key, raw, "true or false")
 
 
 def _parse_int(key: str, raw: Any) -> int:
     if isinstance(raw, bool):
-        raise _fail(key, raw, "a whole number")
+        raise rejected(key, raw, "a whole number")
     if isinstance(raw, int):
         return raw
     if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
         return int(raw)
-    raise _fail(key, raw, "a whole number")
+    raise rejected(key, raw, "a whole number")
 
 
 def _parse_regions(key: str, raw: Any) -> tuple[str, ...]:
@@ -198,13 +200,13 @@ def _parse_regions(key: str, raw: Any) -> tuple[str, ...]:
     elif isinstance(raw, (list, tuple)) and all(isinstance(item, str) for item in raw):
         items = [item.strip() for item in raw]
     else:
-        raise _fail(key, raw, "a list of region names or a comma-separated string")
+        raise rejected(key, raw, "a list of region names or a comma-separated string")
     return tuple(dict.fromkeys(validate_region(item) for item in items))
 
 
 def _parse_mode(key: str, raw: Any) -> bool:
     if raw not in MODES:
-        raise _fail(key, raw, " | ".join(MODES))
+        raise rejected(key, raw, " | ".join(MODES))
     return raw == "report"
 
 
@@ -212,13 +214,13 @@ def _parse_optional_str(key: str, raw: Any) -> str | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str):
-        raise _fail(key, raw, "a string")
+        raise rejected(key, raw, "a string")
     return raw
 
 
 def _parse_str(key: str, raw: Any) -> str:
     if not isinstance(raw, str):
-        raise _fail(key, raw, "a string")
+        raise rejected(key, raw, "a string")
     return raw
 
 
@@ -228,7 +230,7 @@ def _parse_float(key: str, raw: Any) -> float:
             raise ValueError
         return float(raw)
     except (TypeError, ValueError):
-        raise _fail(key, raw, "a number") from None
+        raise rejected(key, raw, "a number") from None
 
 
 # key -> (Settings field, parser). `mode` is the deployed word for dry_run.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cost_watcher.errors import SettingsError
+from cost_watcher.settings import rejected as _fail
 
 ENV_PREFIX = "ORGANIZATION_"
 DEFAULT_ROLE_NAME = "CostWatcherSpoke"
@@ -26,11 +27,6 @@ ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 TOPIC_ARN = re.compile(r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$")
 TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
-
-
-def _fail(key: str, value: Any, accepted: str) -> SettingsError:
-    """Same wording as cost_watcher.settings."""
-    return SettingsError(f"setting '{key}': {value!r} is not accepted; expected {accepted}")
 
 
 @dataclass(frozen=True)
