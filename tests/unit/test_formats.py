@@ -8,7 +8,7 @@ import io
 import json
 import re
 
-from cost_watcher.model import Verdict
+from cost_watcher.model import Schedule, Verdict
 from cost_watcher.record import report_from_dict, report_to_dict
 from cost_watcher.report.cells import View
 from cost_watcher.report.csv_format import COLUMNS
@@ -43,6 +43,18 @@ def test_csv_has_one_row_per_endpoint_and_reads_back():
             assert float(row["monthly_cost_usd"]) == finding.monthly_cost_usd
     amounts = [float(r["reclaimable_usd"]) for r in rows]
     assert amounts == sorted(amounts, reverse=True)
+
+
+def test_csv_carries_a_quiet_hours_schedule_and_its_savings():
+    report = act_report()
+    quiet = report.findings[-1]
+    quiet.schedule = Schedule(windows=[{"days": ["Sat", "Sun"], "from": "00:00", "to": "24:00"}], timezone="UTC",
+                              scale_to={"AllTraffic": 1}, monthly_savings_usd=612.5, quiet_hours_per_week=48,
+                              sentence="quiet weekends: scaling to 1 instance saves ~$612/month")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(render(report, "csv", VIEW)))}
+    assert float(rows[quiet.name]["schedule_savings_usd"]) == 612.5
+    assert rows[quiet.name]["schedule"] == quiet.schedule.sentence
+    assert all(r["schedule"] == "" for name, r in rows.items() if name != quiet.name)
 
 
 def test_csv_does_not_hand_a_spreadsheet_a_formula():

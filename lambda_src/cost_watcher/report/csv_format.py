@@ -18,7 +18,8 @@ from cost_watcher.report.cells import View, listed
 
 COLUMNS = ("account", "region", "name", "verdict", "score", "instance_type", "instance_count", "monthly_cost_usd",
            "reclaimable_usd", "last_invocation", "action", "reason", "action_result", "action_reason", "status",
-           "kind", "created", "reclaim_tag", "idle_since", "reclaim_on", "price_source", "variants", "warnings")
+           "kind", "created", "reclaim_tag", "idle_since", "reclaim_on", "price_source", "variants", "warnings",
+           "account_name", "schedule", "schedule_savings_usd")
 TREND_COLUMNS = ("day", "run_id", "generated_at", "dry_run", "endpoints", "idle", "underused", "monthly_cost_usd",
                  "reclaimable_usd", "actions_done", "errors", "location")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -39,7 +40,9 @@ def endpoint_row(finding: Finding, account: str | None) -> list[Any]:
             iso(finding.last_invocation), str(finding.action), finding.reason, finding.action_result,
             finding.action_reason, finding.status, finding.kind, iso(finding.created), finding.reclaim_tag,
             iso(finding.idle_since), iso(finding.reclaim_on), finding.price_source, len(finding.variants),
-            " | ".join(finding.warnings)]
+            " | ".join(finding.warnings), finding.account_name,
+            finding.schedule.sentence if finding.schedule else None,
+            finding.schedule.monthly_savings_usd if finding.schedule else None]
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
