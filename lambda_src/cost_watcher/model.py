@@ -158,6 +158,7 @@ class Endpoint:
     asynchronous: bool = False
     described: bool = False  # DescribeEndpoint(+Config) and tags were read
     unsupported: list[str] = field(default_factory=list)  # config features whose traffic signal we do not read
+    tags_read: bool = False  # `tags` are the endpoint's (the region's tag listing or ListTags), described or not
 
 
 # --- metrics ------------------------------------------------------------------------------
@@ -239,6 +240,18 @@ class RegionError:
     message: str
 
 
+@dataclass(frozen=True)
+class ScanPhase:
+    """One step of a region's scan, in seconds since that region's scan began, and the steps
+    it could not start without (what it waited for)."""
+
+    region: str
+    name: str
+    start_s: float
+    end_s: float
+    after: tuple[str, ...] = ()
+
+
 @dataclass
 class Report:
     generated_at: datetime
@@ -251,6 +264,7 @@ class Report:
     api_calls: dict[str, int] = field(default_factory=dict)
     report_location: str | None = None
     notification: str | None = None  # what happened to the digest
+    scan_phases: list[ScanPhase] = field(default_factory=list)  # when each region's scan waited on what (bench/)
 
     def regions_with_errors(self) -> set[str]:
         return {error.region for error in self.errors}

@@ -1,12 +1,13 @@
 """What exists: endpoints, inference components, their configuration, tags and autoscaling.
 
-Listing is cheap and done for every endpoint; describing costs three calls an endpoint
-and is done only for the endpoints a verdict needs it for (see engine.py).
+Listing is cheap and done for every endpoint; describing costs two calls an endpoint (the
+config once per config name, the tags from the region's tag listing: scan/describe.py) and
+is done only for the endpoints a verdict needs it for (see scan/region.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cost_watcher.judge import signals
@@ -16,17 +17,21 @@ VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"
 
 
-def list_endpoints(sagemaker: Any, region: str) -> list[Endpoint]:
+def list_endpoints(sagemaker: Any, region: str, on_first_page: Callable[[], None] | None = None) -> list[Endpoint]:
     """Every real-time endpoint in the region, oldest first, each once.
 
     AWS pages newest-first, 10 at a time by default. We ask for 100 a page sorted oldest
     first, so an endpoint created mid-listing lands at the end instead of shifting pages,
-    and we de-duplicate by name in case a page boundary moves anyway.
+    and we de-duplicate by name in case a page boundary moves anyway. `on_first_page` is
+    called once the first page has shown the region has endpoints (the other listings wait
+    for it, so a region without endpoints costs one call).
     """
     found: dict[str, Endpoint] = {}
     paginator = sagemaker.get_paginator("list_endpoints")
     pages = paginator.paginate(SortBy="CreationTime", SortOrder="Ascending", PaginationConfig={"PageSize": 100})
-    for page in pages:
+    for number, page in enumerate(pages):
+        if number == 0 and on_first_page and page.get("Endpoints"):
+            on_first_page()
         for item in page.get("Endpoints", []):
             found.setdefault(
                 item["EndpointName"],
@@ -65,20 +70,24 @@ def list_tags(sagemaker: Any, arn: str) -> dict[str, str]:
     return tags
 
 
-def describe(sagemaker: Any, endpoint: Endpoint) -> Endpoint:
+def describe(sagemaker: Any, endpoint: Endpoint, config_of: Callable[[str], dict[str, Any]] | None = None,
+             tags_of: Callable[[Endpoint], dict[str, str]] | None = None) -> Endpoint:
     """Fill in variants (type, counts, serverless, shadow), async flag, unsupported features, tags
-    and the copy count of each inference component: three API calls, plus one a component."""
+    and the copy count of each inference component: DescribeEndpoint, the config (`config_of`, or
+    DescribeEndpointConfig), the tags (`tags_of`, or ListTags), plus one call a component."""
     live = sagemaker.describe_endpoint(EndpointName=endpoint.name)
     endpoint.status = live.get("EndpointStatus", endpoint.status)
     endpoint.config_name = live.get("EndpointConfigName")
     endpoint.arn = live.get("EndpointArn", endpoint.arn)
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name)
+    config = (config_of(endpoint.config_name) if config_of
+              else sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name))
     endpoint.variants = merge_variants(live.get("ProductionVariants", []), config.get("ProductionVariants", []))
     endpoint.variants += merge_variants(live.get("ShadowProductionVariants", []),
                                         config.get("ShadowProductionVariants", []), shadow=True)
     endpoint.asynchronous = "AsyncInferenceConfig" in config
     endpoint.unsupported = signals.unsupported_features(config)
-    endpoint.tags = list_tags(sagemaker, endpoint.arn)
+    endpoint.tags = tags_of(endpoint) if tags_of else list_tags(sagemaker, endpoint.arn)
+    endpoint.tags_read = True
     for component in endpoint.components:
         component.copy_count = copy_count(sagemaker, component.name)
     endpoint.described = True

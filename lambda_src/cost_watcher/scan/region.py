@@ -1,17 +1,22 @@
 """One region's scan: list, read the signal, describe only what a verdict needs, judge.
 
-Per region: list endpoints and inference components, discover which metric series exist,
-read one batch of hourly invocations, and describe only the endpoints whose traffic is low
-enough that a verdict needs their configuration, cost or tags ("candidates"). Busy
-endpoints cost no per-endpoint call at all. A failure is reported for the region and never
-raised; in Lambda a region whose scan runs into the last minute before the time limit is
-given up the same way, so the report and digest still go out.
+Per region, on the shortest path AWS allows: the first page of endpoints, then at once the
+rest of the listings (endpoints, inference components, the metric series CloudWatch lists,
+every endpoint's tags through the tagging API, Compute Optimizer's opinion); one hourly
+GetMetricData pass (its calls in parallel); then only the endpoints whose traffic is low
+enough that a verdict needs their configuration or cost ("candidates") are described, in a
+bounded pool, each config once. While their detail is read (autoscaling, the daily pass),
+the Price List is asked for all their instance types at once. Busy endpoints cost no
+per-endpoint call at all. Each step's start and end are kept (`RegionScan.phases`) so the
+critical path can be measured. A failure is reported for the region and never raised; in
+Lambda a region whose scan runs into the last minute before the time limit is given up the
+same way, so the report and digest still go out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,19 +24,20 @@ from typing import Any
 from cost_watcher.aws import AwsClients
 from cost_watcher.errors import TimeLimit, describe_error, is_not_found
 from cost_watcher.judge import signals
-from cost_watcher.judge.pricing import is_accelerated
 from cost_watcher.judge.scoring import judge
 from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE
 from cost_watcher.judge.tags import parse_tags
 from cost_watcher.judge.window import Window
-from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, variant_resource_id
-from cost_watcher.scan import inventory, metrics, opinion, series
-from cost_watcher.scan.metrics import Query
+from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, ScanPhase, variant_resource_id
+from cost_watcher.scan import inventory, metrics, opinion, tags, usage
+from cost_watcher.scan.describe import Describer
 from cost_watcher.scan.prices import PriceBook
+from cost_watcher.scan.timeline import Timeline
+from cost_watcher.scan.usage import DAY, HOUR, floor
 from cost_watcher.settings import Settings
 
 Progress = Callable[[str], None]
-HOUR, DAY = 3600, 86400
+LISTINGS = 6  # components, two metric listings, tags, Compute Optimizer, and one spare
 
 
 
@@ -53,6 +59,7 @@ class RegionScan:
     findings: list[Finding] = field(default_factory=list)
     errors: list[RegionError] = field(default_factory=list)
     ignored: int = 0
+    phases: list[ScanPhase] = field(default_factory=list)
 
 
 def scan_region(
@@ -80,74 +87,134 @@ def _scan(
     scan: RegionScan, settings: Settings, clients: AwsClients, window: Window, prices: PriceBook, progress: Progress,
     budget: Budget,
 ) -> None:
-    region = scan.region
-    sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
-    now = window.now
-    endpoints = inventory.list_endpoints(sagemaker, region)
+    timeline = Timeline(scan.region)
+    scan.phases = timeline.phases
+    pools = Pools(ThreadPoolExecutor(LISTINGS, thread_name_prefix=f"list-{scan.region}"),
+                  ThreadPoolExecutor(settings.max_workers, thread_name_prefix=f"describe-{scan.region}"),
+                  ThreadPoolExecutor(settings.max_workers, thread_name_prefix=f"metrics-{scan.region}"))
+    try:
+        _steps(scan, settings, clients, window, prices, progress, budget, timeline, pools)
+    finally:
+        for pool in (pools.listings, pools.describes, pools.reads):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class Pools:
+    """One pool per kind of wait, so no step queues behind another kind: the listings (one thread
+    each), the describes and the metric reads (each bounded by `max_workers`)."""
+
+    listings: ThreadPoolExecutor
+    describes: ThreadPoolExecutor
+    reads: ThreadPoolExecutor
+
+
+def _steps(
+    scan: RegionScan, settings: Settings, clients: AwsClients, window: Window, prices: PriceBook, progress: Progress,
+    budget: Budget, timeline: Timeline, pools: Pools,
+) -> None:
+    region, now = scan.region, window.now
+    with timeline.phase("clients"):
+        sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
+    started: dict[str, Future[Any]] = {}
+
+    def start_listings() -> None:
+        """The listings that need only the region: all at once, once it has endpoints."""
+        work = {
+            "components": lambda: inventory.list_components(sagemaker),
+            "series: instances": lambda: metrics.list_series(cloudwatch, INSTANCE_NAMESPACE, "CPUUtilization"),
+            "series: invocations": lambda: metrics.list_series(cloudwatch, INVOCATIONS_NAMESPACE, INVOCATIONS),
+            "tags": lambda: tags.endpoint_tags(clients.client("resourcegroupstaggingapi", region)),
+            "opinion": lambda: opinion.read_idle_recommendations(clients.compute_optimizer(region)),
+        }
+        for name, step in work.items():
+            started[name] = pools.listings.submit(timeline.timed(name, step, ("clients",)))
+
+    with timeline.phase("endpoints", ("clients",)):
+        endpoints = inventory.list_endpoints(sagemaker, region, start_listings)
     progress(f"{region}: {len(endpoints)} endpoints listed")
     if not endpoints:
         return
     budget.check("listing inference components")
-    _attach_components(scan, sagemaker, endpoints)
-    judged = [
-        e for e in endpoints if signals.serves(e.status) and not window.too_new(e.created)
-    ]
-
+    _attach_components(scan, started["components"], endpoints)
+    judged = [e for e in endpoints if signals.serves(e.status) and not window.too_new(e.created)]
     budget.check("listing metric series")
-    known = _known_variants(scan, cloudwatch)
+    known = _known_variants(scan, started["series: instances"], started["series: invocations"])
+    describer = Describer(sagemaker, pools.describes, started["tags"],
+                          lambda: budget.check("describing the low-traffic endpoints"))
+    for endpoint in judged:
+        if usage.surely_candidate(endpoint, known):
+            describer.submit(endpoint)  # no series at all: described whatever the hourly pass says
+
     budget.check("reading hourly invocations")
-    start, end = _floor(now - timedelta(days=settings.lookback_days), HOUR), now
-    first = {e.name: _hourly_queries(e, known.get(e.name, set())) for e in judged}
-    points, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], start, end)
+    start, end = floor(now - timedelta(days=settings.lookback_days), HOUR), now
+    first = {e.name: usage.hourly_queries(e, known.get(e.name, set())) for e in judged}
+    with timeline.phase("hourly invocations", ("endpoints", "components", "series: instances", "series: invocations")):
+        points, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], start, end, pools.reads)
     progress(f"{region}: hourly invocations read for {len(first)} endpoints")
-
-    candidates = [e for e in judged if _needs_describe(e, first[e.name], points, failed, settings, known)]
+    candidates = [e for e in judged if usage.needs_describe(e, first[e.name], points, failed, settings, known)]
     budget.check(f"describing {len(candidates)} low-traffic endpoints")
-    unseen = _describe_all(scan, clients, candidates, settings, progress, budget)
+    with timeline.phase("describes", ("hourly invocations", "tags")):
+        for endpoint in candidates:
+            describer.submit(endpoint)
+        unseen = _describe_all(scan, describer, progress)
     candidates = [e for e in candidates if e.described]
-    budget.check("reading autoscaling and utilisation")
-    if candidates:
-        _attach_scaling(scan, clients, candidates)
+    prices.prefetch({v.instance_type for e in candidates for v in e.variants if v.instance_type}, region)
 
-    read = {e.name: _detail_queries(e, known.get(e.name, set())) for e in candidates}
-    detail_queries = [q for qs in read.values() for q in qs]
-    hourly_new = [q for q in detail_queries if q.period == HOUR and q not in points and q not in failed]
-    daily_start = _floor(now - timedelta(days=settings.last_used_days), DAY)
-    more, more_failed = metrics.fetch(cloudwatch, hourly_new, start, end)
-    daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail_queries if q.period == DAY], daily_start, end)
-    points.update(more)
+    budget.check("reading autoscaling and utilisation")
+    scaling = pools.listings.submit(timeline.timed("autoscaling", lambda: _attach_scaling(scan, clients, candidates),
+                                                   ("describes",)))
+    read = {e.name: usage.detail_queries(e, known.get(e.name, set())) for e in candidates}
+    detail = [q for qs in read.values() for q in qs]
+    hourly_new = [q for q in detail if q.period == HOUR and q not in points and q not in failed]
+    daily_start = floor(now - timedelta(days=settings.last_used_days), DAY)
+    more = pools.listings.submit(timeline.timed("detail: hourly",
+                                                lambda: metrics.fetch(cloudwatch, hourly_new, start, end),
+                                                ("describes",)))
+    with timeline.phase("detail: daily", ("describes",)):
+        daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail if q.period == DAY], daily_start, end,
+                                            pools.reads)
+    more_points, more_failed = more.result()
+    scaling.result()
+    points.update(more_points)
     failed.update(more_failed)
     failed.update(daily_failed)
     if failed:
-        scan.errors.append(
-            RegionError(
-                region,
-                "cloudwatch:GetMetricData",
-                f"{len(failed)} series could not be read: {next(iter(failed.values()))}",
-            )
-        )
+        scan.errors.append(RegionError(region, "cloudwatch:GetMetricData",
+                                       f"{len(failed)} series could not be read: {next(iter(failed.values()))}"))
 
-    for endpoint in endpoints:
-        usage = None
-        if endpoint.name in unseen:
-            usage = EndpointUsage(error=unseen[endpoint.name])
-        elif endpoint.name in first:
-            usage = _usage(read.get(endpoint.name, first[endpoint.name]), points, daily, failed, start)
-        if endpoint.status == "Deleted":
-            continue
-        if endpoint.described and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
-            scan.ignored += 1
-            continue
-        scan.findings.append(
-            judge(endpoint, usage, settings, window, prices.hourly, prices.provisioned_concurrency))
+    listed_tags = _listed_tags(scan, started["tags"])
+    with timeline.phase("judge", ("detail: daily", "detail: hourly", "autoscaling", "tags")):
+        for endpoint in endpoints:
+            _judge_one(scan, endpoint, settings, window, prices, listed_tags, unseen, first, read, points, daily,
+                       failed, start)
     budget.check("reading Compute Optimizer's idle recommendations")
-    opinion.attach(scan.findings, opinion.read_idle_recommendations(clients.compute_optimizer(region)))
+    with timeline.phase("opinion attached", ("judge", "opinion")):
+        opinion.attach(scan.findings, started["opinion"].result())
     progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")
 
 
-def _attach_components(scan: RegionScan, sagemaker: Any, endpoints: list[Endpoint]) -> None:
+def _judge_one(scan: RegionScan, endpoint: Endpoint, settings: Settings, window: Window, prices: PriceBook,
+               listed_tags: dict[str, dict[str, str]] | None, unseen: dict[str, str], first: dict, read: dict,
+               points: dict, daily: dict, failed: dict, start: datetime) -> None:
+    if endpoint.status == "Deleted":
+        return
+    if not endpoint.tags_read and listed_tags is not None:
+        endpoint.tags, endpoint.tags_read = tags.tags_of(endpoint, listed_tags), True
+    seen = None
+    if endpoint.name in unseen:
+        seen = EndpointUsage(error=unseen[endpoint.name])
+    elif endpoint.name in first:
+        seen = usage.endpoint_usage(read.get(endpoint.name, first[endpoint.name]), points, daily, failed, start)
+    if endpoint.tags_read and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
+        scan.ignored += 1
+        return
+    scan.findings.append(judge(endpoint, seen, settings, window, prices.hourly, prices.provisioned_concurrency))
+
+
+def _attach_components(scan: RegionScan, listing: Future[Any], endpoints: list[Endpoint]) -> None:
     try:
-        components = inventory.list_components(sagemaker)
+        components = listing.result()
     except Exception as error:  # noqa: BLE001 - unseen components make the region incomplete, not failed
         scan.errors.append(RegionError(scan.region, "sagemaker:ListInferenceComponents", describe_error(error)))
         return
@@ -155,60 +222,39 @@ def _attach_components(scan: RegionScan, sagemaker: Any, endpoints: list[Endpoin
         endpoint.components = components.get(endpoint.name, [])
 
 
-def _known_variants(scan: RegionScan, cloudwatch: Any) -> dict[str, set[str]]:
+def _known_variants(scan: RegionScan, instances: Future[Any], invocations: Future[Any]) -> dict[str, set[str]]:
     """Variants per endpoint from the series CloudWatch lists: instance metrics name every
     instance-backed variant (busy or not), invocation metrics every variant with traffic
     (serverless ones included). Two listings of N/500 calls each are far cheaper than
     describing the endpoints they would otherwise leave unnamed."""
     try:
-        series = metrics.list_series(cloudwatch, INSTANCE_NAMESPACE, "CPUUtilization")
-        series |= metrics.list_series(cloudwatch, INVOCATIONS_NAMESPACE, INVOCATIONS)
+        series = instances.result() | invocations.result()
     except Exception as error:  # noqa: BLE001 - without the listing every endpoint is described instead
         scan.errors.append(RegionError(scan.region, "cloudwatch:ListMetrics", describe_error(error)))
         return {}
     return metrics.variants_by_endpoint(series)
 
 
-def _hourly_queries(endpoint: Endpoint, variants: set[str]) -> list[Query]:
-    queries = [metrics.variant_query(INVOCATIONS, endpoint.name, v, "Sum", HOUR) for v in sorted(variants)]
-    queries += [metrics.component_query(c.name, "Sum", HOUR) for c in endpoint.components]
-    return queries
+def _listed_tags(scan: RegionScan, listing: Future[Any]) -> dict[str, dict[str, str]] | None:
+    """The region's tags, or None when the listing failed (then only described endpoints have tags,
+    read with ListTags, and the others are judged as before: without their tags)."""
+    try:
+        return listing.result()
+    except Exception as error:  # noqa: BLE001 - the candidates fell back to ListTags; say what was not seen
+        scan.errors.append(RegionError(scan.region, "tag:GetResources",
+                                       f"tags of busy endpoints not read: {describe_error(error)}"))
+        return None
 
 
-def _needs_describe(
-    endpoint: Endpoint, queries: list[Query], points: dict, failed: dict, settings: Settings, known: dict[str, set[str]]
-) -> bool:
-    """Describe when a verdict may need config, cost or tags: little or no traffic somewhere."""
-    if not queries or endpoint.name not in known or any(q in failed for q in queries):
-        return True
-    totals = [sum(value for _, value in points.get(q, [])) for q in queries]
-    if any(total == 0 for total in totals):
-        return True
-    return sum(totals) / settings.lookback_days < settings.underused_max_daily_invocations
-
-
-def _describe_all(
-    scan: RegionScan, clients: AwsClients, candidates: list[Endpoint], settings: Settings, progress: Progress,
-    budget: Budget = Budget(),
-) -> dict[str, str]:
-    """Describe candidates in a bounded pool; returns endpoint -> why it could not be described.
+def _describe_all(scan: RegionScan, describer: Describer, progress: Progress) -> dict[str, str]:
+    """Wait for every submitted describe; returns endpoint -> why it could not be described.
     Raises TimeLimit when the time limit came before all were described."""
-    sagemaker = clients.sagemaker(scan.region)
-
-    def one(endpoint: Endpoint) -> tuple[Endpoint, BaseException | None]:
-        try:
-            budget.check("describing the low-traffic endpoints")
-            inventory.describe(sagemaker, endpoint)
-            return endpoint, None
-        except Exception as error:  # noqa: BLE001 - judged per endpoint below
-            return endpoint, error
-
-    failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=settings.max_workers) as pool:
-        results = list(pool.map(one, candidates))
-    stopped = next((error for _, error in results if isinstance(error, TimeLimit)), None)
+    results = describer.results()
+    stopped = next((error for _, error in results if isinstance(error, TimeLimit)
+                    or (error is not None and not isinstance(error, Exception))), None)
     if stopped is not None:
-        raise stopped
+        raise stopped  # the time limit, or the process itself going down: never one endpoint's failure
+    failures: dict[str, str] = {}
     for endpoint, error in results:
         if error is None:
             continue
@@ -219,11 +265,13 @@ def _describe_all(
         scan.errors.append(
             RegionError(scan.region, f"sagemaker:{_operation(error)}", f"{endpoint.name}: {describe_error(error)}")
         )
-    progress(f"{scan.region}: {len(candidates)} low-traffic endpoints described")
+    progress(f"{scan.region}: {len(results)} low-traffic endpoints described")
     return failures
 
 
 def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endpoint]) -> None:
+    if not candidates:
+        return
     try:
         resource_ids = [variant_resource_id(e.name, v.name) for e in candidates for v in e.variants]
         targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids)
@@ -234,57 +282,6 @@ def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endp
         return
     for endpoint in candidates:
         inventory.attach_scaling(endpoint, targets)
-
-
-def _detail_queries(endpoint: Endpoint, listed_variants: set[str]) -> list[Query]:
-    """For a described candidate, everything its verdict reads: its kind's signal hourly over the
-    window (variants CloudWatch lists but the config no longer has included: replaced ones still
-    count), and in one daily pass over last_used_days the same signal (last use) and peak CPU/GPU
-    utilisation of billed variants (kept for the lookback window only)."""
-    retired = sorted(listed_variants - {v.name for v in endpoint.variants})
-    queries = series.work_queries(endpoint, HOUR, retired) + series.work_queries(endpoint, DAY, retired)
-    for variant in endpoint.variants:
-        if variant.billed_instances:
-            queries.append(series.utilization_query("CPUUtilization", endpoint.name, variant.name, DAY))
-            if is_accelerated(variant.instance_type or ""):
-                queries.append(series.utilization_query("GPUUtilization", endpoint.name, variant.name, DAY))
-    return queries
-
-
-def _usage(
-    queries: list[Query], points: dict, daily: dict, failed: dict, window_start: datetime
-) -> EndpointUsage:
-    """Group an endpoint's series by variant or component and summarise each; the async queue
-    counts hours with requests waiting; utilisation comes from the daily pass and counts only
-    days that overlap the lookback window."""
-    broken = [q for q in queries if q in failed]
-    if broken:
-        return EndpointUsage(error=failed[broken[0]])
-    usage = EndpointUsage()
-    grouped: dict[str, dict[str, list]] = {}
-    first_day = _floor(window_start, DAY)
-    for query in queries:
-        role, owner = series.role_of(query)
-        slot = grouped.setdefault(owner, {"hourly": [], "daily": [], "util": []})
-        if role == "utilization":
-            slot["util"].extend(p for p in daily.get(query, []) if p[0] >= first_day)
-        elif query.period == DAY:
-            slot["daily"].extend(daily.get(query, []))
-        else:
-            slot["hourly"].extend(points.get(query, []))
-    for owner, slot in grouped.items():
-        summary = metrics.summarize(slot["hourly"], slot["daily"], slot["util"])
-        kind, _, name = owner.partition(":")
-        if kind == "endpoint":  # the queue: waiting requests are work, but not invocations
-            summary.invocations = summary.peak_hourly = 0.0
-            usage.queue = summary
-        else:
-            (usage.components if kind == "component" else usage.variants)[name] = summary
-    return usage
-
-
-def _floor(moment: datetime, seconds: int) -> datetime:
-    return datetime.fromtimestamp(moment.timestamp() // seconds * seconds, tz=UTC)
 
 
 def _operation(error: BaseException) -> str:
