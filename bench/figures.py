@@ -69,23 +69,29 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def call_budget(endpoints: int, candidates: int, constant: int, regions: int = 1) -> int:
-    """Listings (endpoints and their tags 100 a page: 2 x N/100; metric series and the hourly pass,
-    500 a call: N/250) + 2 describes a candidate + per region a small constant."""
-    return 2 * math.ceil(endpoints / 100) + math.ceil(endpoints / 250) + 2 * candidates + constant * regions
+    """Per region: endpoints and their tags 100 a page (2 x N/100); the two metric listings and the
+    hourly pass 500 a call (3 x N/500); two describes a candidate (DescribeEndpoint and its config);
+    its autoscaling targets and detail reads (candidates/25); a small constant. N and the
+    candidates are shared evenly between the regions."""
+    n, c = math.ceil(endpoints / regions), math.ceil(candidates / regions)
+    per_region = 2 * math.ceil(n / 100) + 3 * math.ceil(n / 500) + 2 * c + math.ceil(c / 25) + constant
+    return per_region * regions
 
 
 BUDGET_TERMS = (
     ("listings 100 a page", "2 x N/100", ("sagemaker:ListEndpoints", "resourcegroupstaggingapi:GetResources")),
-    ("metric listing and reads", "N/250", ("cloudwatch:ListMetrics", "cloudwatch:GetMetricData")),
+    ("metric listing and reads", "3 x N/500", ("cloudwatch:ListMetrics", "cloudwatch:GetMetricData")),
     ("candidate describes", "2 x candidates", ("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig",
                                                "sagemaker:ListTags")),
+    ("autoscaling", "candidates/25", ("application-autoscaling:DescribeScalableTargets",
+                                      "application-autoscaling:DescribeScalingPolicies")),
 )
 
 
 def budget_breakdown(calls: dict[str, int], endpoints: int, candidates: int, constant: int) -> list[str]:
     """Each budget term next to the calls it pays for, so an overrun points at its operations."""
-    allowed = {"2 x N/100": 2 * math.ceil(endpoints / 100), "N/250": math.ceil(endpoints / 250),
-               "2 x candidates": 2 * candidates}
+    allowed = {"2 x N/100": 2 * math.ceil(endpoints / 100), "3 x N/500": 3 * math.ceil(endpoints / 500),
+               "2 x candidates": 2 * candidates, "candidates/25": math.ceil(candidates / 25)}
     lines, covered = [], set()
     for label, term, operations in BUDGET_TERMS:
         used = {op: calls[op] for op in operations if op in calls}

@@ -129,11 +129,12 @@ def test_the_steps_are_timed_and_the_listings_start_with_the_second_page(clients
     # the first page of endpoints starts the other listings, so they run while the second is read
     for listing in ("components", "series: instances", "series: invocations", "tags", "opinion"):
         assert phases[listing].start_s < phases["endpoints"].end_s, listing
+    # the hourly pass needs only the series and component listings, not the endpoints;
     # what needs the listings waits for them
-    assert phases["hourly invocations"].start_s >= max(phases[n].end_s for n in ("endpoints", "series: invocations"))
-    assert phases["describes"].start_s >= phases["hourly invocations"].end_s
+    assert phases["hourly invocations"].start_s >= max(phases[n].end_s for n in ("components", "series: invocations"))
+    assert phases["hourly invocations"].after == ("series: invocations", "components")
+    assert phases["describes"].start_s >= max(phases[n].end_s for n in ("endpoints", "hourly invocations"))
     assert phases["judge"].start_s >= max(phases[n].end_s for n in ("describes", "detail: daily", "tags"))
-    assert phases["describes"].after == ("hourly invocations", "tags")
 
 
 def test_moto_pages_tags_as_aws_does(clients, now):
@@ -152,3 +153,20 @@ def _backdate(name: str, when) -> None:
 
     endpoint = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].endpoints[name]
     endpoint.creation_time = endpoint.last_modified_time = when.replace(tzinfo=None)
+
+
+def test_a_variant_without_invocations_in_two_weeks_is_a_candidate_before_the_hourly_pass(now):
+    from cost_watcher.model import Endpoint
+    from cost_watcher.scan import usage
+    from cost_watcher.settings import Settings
+
+    endpoint = Endpoint("two-variants", REGION, "InService", now - timedelta(days=60))
+    known, settings = {"two-variants": {"A", "B"}}, Settings()
+    assert usage.surely_candidate(endpoint, known, {"two-variants": {"A"}})  # B: CPU listed, never invoked
+    assert usage.surely_candidate(endpoint, {}, {})  # nothing listed at all
+    assert not usage.surely_candidate(endpoint, known, {"two-variants": {"A", "B"}})
+    # the early decision is the one the hourly pass would reach: B's query could only be empty
+    queries = usage.hourly_queries(endpoint, {"A", "B"})
+    busy_a = {queries[0]: [(now, 1e6)]}
+    assert usage.needs_describe(endpoint, queries, busy_a, {}, settings, known, {"two-variants": {"A"}})
+    assert usage.needs_describe(endpoint, queries, busy_a, {}, settings, known, known)  # B's total is 0

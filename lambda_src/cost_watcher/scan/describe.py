@@ -13,7 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-from cost_watcher.model import Endpoint
+from cost_watcher.errors import TimeLimit, describe_error, is_not_found
+from cost_watcher.model import Endpoint, RegionError
 from cost_watcher.scan import inventory
 from cost_watcher.scan.tags import tags_of
 
@@ -77,3 +78,30 @@ class Describer:
     def results(self) -> list[tuple[Endpoint, BaseException | None]]:
         """Every submitted candidate with its error (None: described), in submission order."""
         return [(endpoint, future.exception()) for endpoint, future in self.submitted.values()]
+
+    def settle(self, region: str) -> tuple[dict[str, str], list[RegionError]]:
+        """Wait for every describe: (endpoint -> why it could not be described, the errors to report).
+        An endpoint deleted since it was listed is marked Deleted (nothing left to judge). Raises
+        TimeLimit when the time limit came first, and whatever takes the process down."""
+        results = self.results()
+        stopped = next((error for _, error in results if isinstance(error, TimeLimit)
+                        or (error is not None and not isinstance(error, Exception))), None)
+        if stopped is not None:
+            raise stopped  # the time limit, or the process itself going down: never one endpoint's failure
+        failures: dict[str, str] = {}
+        errors: list[RegionError] = []
+        for endpoint, error in results:
+            if error is None:
+                continue
+            if getattr(error, "operation_name", None) == "DescribeEndpoint" and is_not_found(error):
+                endpoint.status = "Deleted"
+                continue
+            failures[endpoint.name] = f"{operation_of(error)} failed: {describe_error(error)}"
+            errors.append(RegionError(region, f"sagemaker:{operation_of(error)}",
+                                      f"{endpoint.name}: {describe_error(error)}"))
+        return failures, errors
+
+
+def operation_of(error: BaseException) -> str:
+    """The AWS operation an error came from, else the error's type."""
+    return getattr(error, "operation_name", None) or type(error).__name__

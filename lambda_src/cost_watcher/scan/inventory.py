@@ -8,6 +8,7 @@ is done only for the endpoints a verdict needs it for (see scan/region.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from typing import Any
 
 from cost_watcher.judge import signals
@@ -135,35 +136,49 @@ def merge_variants(live: Iterable[dict[str, Any]], configured: Iterable[dict[str
     return variants
 
 
-def scaling_targets(autoscaling: Any, resource_ids: list[str]) -> dict[str, ScalingTarget]:
+def scaling_targets(autoscaling: Any, resource_ids: list[str],
+                    pool: Executor | None = None) -> dict[str, ScalingTarget]:
     """SageMaker scaling targets of the given resources, with per-instance capacity.
 
     Asked for by resource id (50 a call) so the cost follows the candidates, not the
     region's whole fleet. A target-tracking policy on SageMakerVariantInvocationsPerInstance
     tells how many invocations a minute one instance is meant to serve: the per-instance
-    capacity the right-size advice needs (one call per target found).
+    capacity the right-size advice needs (one call per target found). The calls run in
+    `pool` at once, when given.
     """
+    run = pool.map if pool is not None else map
+    chunks = [resource_ids[start:start + 50] for start in range(0, len(resource_ids), 50)]
     targets: dict[str, ScalingTarget] = {}
-    paginator = autoscaling.get_paginator("describe_scalable_targets")
-    for start in range(0, len(resource_ids), 50):
-        pages = paginator.paginate(ServiceNamespace="sagemaker", ResourceIds=resource_ids[start:start + 50])
-        for page in pages:
-            for item in page.get("ScalableTargets", []):
-                targets[item["ResourceId"]] = ScalingTarget(
-                    resource_id=item["ResourceId"],
-                    dimension=item["ScalableDimension"],
-                    min_capacity=item["MinCapacity"],
-                    max_capacity=item["MaxCapacity"],
-                )
-    policies = autoscaling.get_paginator("describe_scaling_policies")
-    for target in targets.values():
-        for page in policies.paginate(ServiceNamespace="sagemaker", ResourceId=target.resource_id):
-            for policy in page.get("ScalingPolicies", []):
-                tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
-                metric = (tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
-                if metric == INVOCATIONS_PER_INSTANCE:
-                    target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
+    for found in run(lambda chunk: _targets(autoscaling, chunk), chunks):
+        targets.update(found)
+    list(run(lambda target: _per_instance(autoscaling, target), list(targets.values())))
     return targets
+
+
+def _targets(autoscaling: Any, resource_ids: list[str]) -> dict[str, ScalingTarget]:
+    targets: dict[str, ScalingTarget] = {}
+    pages = autoscaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="sagemaker",
+                                                                          ResourceIds=resource_ids)
+    for page in pages:
+        for item in page.get("ScalableTargets", []):
+            targets[item["ResourceId"]] = ScalingTarget(
+                resource_id=item["ResourceId"],
+                dimension=item["ScalableDimension"],
+                min_capacity=item["MinCapacity"],
+                max_capacity=item["MaxCapacity"],
+            )
+    return targets
+
+
+def _per_instance(autoscaling: Any, target: ScalingTarget) -> None:
+    pages = autoscaling.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="sagemaker",
+                                                                          ResourceId=target.resource_id)
+    for page in pages:
+        for policy in page.get("ScalingPolicies", []):
+            tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+            metric = (tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+            if metric == INVOCATIONS_PER_INSTANCE:
+                target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
 
 
 def attach_scaling(endpoint: Endpoint, targets: dict[str, ScalingTarget]) -> None:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cost_watcher.aws import AwsClients
-from cost_watcher.errors import TimeLimit, describe_error, is_not_found
+from cost_watcher.errors import TimeLimit, describe_error
 from cost_watcher.judge import signals
 from cost_watcher.judge.scoring import judge
 from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE
@@ -30,7 +30,7 @@ from cost_watcher.judge.tags import parse_tags
 from cost_watcher.judge.window import Window
 from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, ScanPhase, variant_resource_id
 from cost_watcher.scan import inventory, metrics, opinion, tags, usage
-from cost_watcher.scan.describe import Describer
+from cost_watcher.scan.describe import Describer, operation_of
 from cost_watcher.scan.prices import PriceBook
 from cost_watcher.scan.timeline import Timeline
 from cost_watcher.scan.usage import DAY, HOUR, floor
@@ -79,7 +79,7 @@ def scan_region(
         scan.errors.append(RegionError(region, "time limit", str(error)))
     except Exception as error:  # noqa: BLE001 - one region's failure must not hide the others
         scan.findings = []
-        scan.errors.append(RegionError(region, _operation(error), describe_error(error)))
+        scan.errors.append(RegionError(region, operation_of(error), describe_error(error)))
     return scan
 
 
@@ -130,40 +130,54 @@ def _steps(
         for name, step in work.items():
             started[name] = pools.listings.submit(timeline.timed(name, step, ("clients",)))
 
+    start, end = floor(now - timedelta(days=settings.lookback_days), HOUR), now
+
+    def hourly_pass() -> tuple[dict, dict]:
+        """Every series with invocations in 14 days, and every component, hourly over the window:
+        needs only the listings, so it runs while the endpoints are still being listed."""
+        budget.check("reading hourly invocations")
+        invoked, components = started["series: invocations"].result(), started["components"].result()
+        queries = [metrics.variant_query(INVOCATIONS, dict(d)["EndpointName"], dict(d)["VariantName"], "Sum", HOUR)
+                   for d in sorted(invoked) if {name for name, _ in d} == {"EndpointName", "VariantName"}]
+        queries += [metrics.component_query(c.name, "Sum", HOUR) for cs in components.values() for c in cs]
+        return metrics.fetch(cloudwatch, queries, start, end, pools.reads)
+
     with timeline.phase("endpoints", ("clients",)):
-        endpoints = inventory.list_endpoints(sagemaker, region, start_listings)
+        endpoints = inventory.list_endpoints(sagemaker, region, lambda: _start(start_listings, started, pools,
+                                                                               timeline, hourly_pass))
     progress(f"{region}: {len(endpoints)} endpoints listed")
     if not endpoints:
         return
-    budget.check("listing inference components")
     _attach_components(scan, started["components"], endpoints)
     judged = [e for e in endpoints if signals.serves(e.status) and not window.too_new(e.created)]
-    budget.check("listing metric series")
-    known = _known_variants(scan, started["series: instances"], started["series: invocations"])
+    known, invoked = _known_variants(scan, started["series: instances"], started["series: invocations"])
     describer = Describer(sagemaker, pools.describes, started["tags"],
                           lambda: budget.check("describing the low-traffic endpoints"))
     for endpoint in judged:
-        if usage.surely_candidate(endpoint, known):
-            describer.submit(endpoint)  # no series at all: described whatever the hourly pass says
+        if usage.surely_candidate(endpoint, known, invoked):
+            describer.submit(endpoint)  # a variant without invocations in 14 days: no need to wait for the hourly pass
 
-    budget.check("reading hourly invocations")
-    start, end = floor(now - timedelta(days=settings.lookback_days), HOUR), now
-    first = {e.name: usage.hourly_queries(e, known.get(e.name, set())) for e in judged}
-    with timeline.phase("hourly invocations", ("endpoints", "components", "series: instances", "series: invocations")):
-        points, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], start, end, pools.reads)
+    first = {e.name: usage.hourly_queries(e, invoked.get(e.name, set())) for e in judged}
+    if "hourly invocations" not in started:  # a first page without endpoints, and more pages
+        _start(start_listings, started, pools, timeline, hourly_pass)
+    points, failed = _hourly(started["hourly invocations"])
+    wanted = {q for qs in first.values() for q in qs}
+    failed = {q: why for q, why in failed.items() if q in wanted}  # only the judged endpoints' series count
     progress(f"{region}: hourly invocations read for {len(first)} endpoints")
-    candidates = [e for e in judged if usage.needs_describe(e, first[e.name], points, failed, settings, known)]
+    candidates = [e for e in judged if usage.needs_describe(e, first[e.name], points, failed, settings, known, invoked)]
     budget.check(f"describing {len(candidates)} low-traffic endpoints")
-    with timeline.phase("describes", ("hourly invocations", "tags")):
+    with timeline.phase("describes", ("hourly invocations", "tags", "endpoints")):
         for endpoint in candidates:
             describer.submit(endpoint)
-        unseen = _describe_all(scan, describer, progress)
+        unseen, errors = describer.settle(region)
+        scan.errors.extend(errors)
+        progress(f"{region}: {len(describer.submitted)} low-traffic endpoints described")
     candidates = [e for e in candidates if e.described]
     prices.prefetch({v.instance_type for e in candidates for v in e.variants if v.instance_type}, region)
 
     budget.check("reading autoscaling and utilisation")
-    scaling = pools.listings.submit(timeline.timed("autoscaling", lambda: _attach_scaling(scan, clients, candidates),
-                                                   ("describes",)))
+    scaling = pools.listings.submit(timeline.timed(
+        "autoscaling", lambda: _attach_scaling(scan, clients, candidates, pools.describes), ("describes",)))
     read = {e.name: usage.detail_queries(e, known.get(e.name, set())) for e in candidates}
     detail = [q for qs in read.values() for q in qs]
     hourly_new = [q for q in detail if q.period == HOUR and q not in points and q not in failed]
@@ -194,6 +208,23 @@ def _steps(
     progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")
 
 
+def _start(start_listings: Callable[[], None], started: dict[str, Future[Any]], pools: Pools, timeline: Timeline,
+           hourly_pass: Callable[[], tuple[dict, dict]]) -> None:
+    start_listings()
+    started["hourly invocations"] = pools.listings.submit(
+        timeline.timed("hourly invocations", hourly_pass, ("series: invocations", "components")))
+
+
+def _hourly(future: Future[Any]) -> tuple[dict, dict]:
+    """The hourly pass's answer; nothing when it could not run (a listing it needed failed)."""
+    try:
+        return future.result()
+    except TimeLimit:
+        raise
+    except Exception:  # noqa: BLE001 - a listing it needed failed (reported there): every endpoint is then a
+        return {}, {}  # candidate (no traffic seen), and its detail pass reads what this one did not
+
+
 def _judge_one(scan: RegionScan, endpoint: Endpoint, settings: Settings, window: Window, prices: PriceBook,
                listed_tags: dict[str, dict[str, str]] | None, unseen: dict[str, str], first: dict, read: dict,
                points: dict, daily: dict, failed: dict, start: datetime) -> None:
@@ -222,17 +253,19 @@ def _attach_components(scan: RegionScan, listing: Future[Any], endpoints: list[E
         endpoint.components = components.get(endpoint.name, [])
 
 
-def _known_variants(scan: RegionScan, instances: Future[Any], invocations: Future[Any]) -> dict[str, set[str]]:
-    """Variants per endpoint from the series CloudWatch lists: instance metrics name every
-    instance-backed variant (busy or not), invocation metrics every variant with traffic
-    (serverless ones included). Two listings of N/500 calls each are far cheaper than
-    describing the endpoints they would otherwise leave unnamed."""
+def _known_variants(scan: RegionScan, instances: Future[Any],
+                    invocations: Future[Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(variants per endpoint, those with invocations in 14 days), from the series CloudWatch lists:
+    instance metrics name every instance-backed variant (busy or not), invocation metrics every
+    variant with traffic (serverless ones included). Two listings of N/500 calls each are far
+    cheaper than describing the endpoints they would otherwise leave unnamed."""
     try:
-        series = instances.result() | invocations.result()
+        invoked = invocations.result()
+        series = instances.result() | invoked
     except Exception as error:  # noqa: BLE001 - without the listing every endpoint is described instead
         scan.errors.append(RegionError(scan.region, "cloudwatch:ListMetrics", describe_error(error)))
-        return {}
-    return metrics.variants_by_endpoint(series)
+        return {}, {}
+    return metrics.variants_by_endpoint(series), metrics.variants_by_endpoint(invoked)
 
 
 def _listed_tags(scan: RegionScan, listing: Future[Any]) -> dict[str, dict[str, str]] | None:
@@ -246,35 +279,13 @@ def _listed_tags(scan: RegionScan, listing: Future[Any]) -> dict[str, dict[str, 
         return None
 
 
-def _describe_all(scan: RegionScan, describer: Describer, progress: Progress) -> dict[str, str]:
-    """Wait for every submitted describe; returns endpoint -> why it could not be described.
-    Raises TimeLimit when the time limit came before all were described."""
-    results = describer.results()
-    stopped = next((error for _, error in results if isinstance(error, TimeLimit)
-                    or (error is not None and not isinstance(error, Exception))), None)
-    if stopped is not None:
-        raise stopped  # the time limit, or the process itself going down: never one endpoint's failure
-    failures: dict[str, str] = {}
-    for endpoint, error in results:
-        if error is None:
-            continue
-        if getattr(error, "operation_name", None) == "DescribeEndpoint" and is_not_found(error):
-            endpoint.status = "Deleted"  # gone since it was listed: nothing left to judge
-            continue
-        failures[endpoint.name] = f"{_operation(error)} failed: {describe_error(error)}"
-        scan.errors.append(
-            RegionError(scan.region, f"sagemaker:{_operation(error)}", f"{endpoint.name}: {describe_error(error)}")
-        )
-    progress(f"{scan.region}: {len(results)} low-traffic endpoints described")
-    return failures
-
-
-def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endpoint]) -> None:
+def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endpoint],
+                    pool: ThreadPoolExecutor) -> None:
     if not candidates:
         return
     try:
         resource_ids = [variant_resource_id(e.name, v.name) for e in candidates for v in e.variants]
-        targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids)
+        targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids, pool)
     except Exception as error:  # noqa: BLE001 - autoscaling only refines advice; say it was not seen
         scan.errors.append(
             RegionError(scan.region, "application-autoscaling:DescribeScalableTargets", describe_error(error))
@@ -284,6 +295,3 @@ def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endp
         inventory.attach_scaling(endpoint, targets)
 
 
-def _operation(error: BaseException) -> str:
-    operation = getattr(error, "operation_name", None)
-    return operation or type(error).__name__

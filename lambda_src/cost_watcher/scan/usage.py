@@ -25,17 +25,17 @@ def hourly_queries(endpoint: Endpoint, variants: set[str]) -> list[Query]:
     return queries
 
 
-def surely_candidate(endpoint: Endpoint, known: dict[str, set[str]]) -> bool:
-    """No series listed for any of its variants: described whatever its hourly answer (never
-    invoked, or not in 14 days), so its describe can start before the hourly pass."""
-    return endpoint.name not in known
+def surely_candidate(endpoint: Endpoint, known: dict[str, set[str]], invoked: dict[str, set[str]]) -> bool:
+    """No series listed for any of its variants, or a variant with no invocations in 14 days (ListMetrics
+    lists only series with data in the last two weeks): a variant without traffic makes it a candidate
+    whatever the hourly pass says, so its describe can start before that pass is read."""
+    return endpoint.name not in known or bool(known[endpoint.name] - invoked.get(endpoint.name, set()))
 
 
-def needs_describe(
-    endpoint: Endpoint, queries: list[Query], points: dict, failed: dict, settings: Settings, known: dict[str, set[str]]
-) -> bool:
+def needs_describe(endpoint: Endpoint, queries: list[Query], points: dict, failed: dict, settings: Settings,
+                   known: dict[str, set[str]], invoked: dict[str, set[str]]) -> bool:
     """Describe when a verdict may need config, cost or tags: little or no traffic somewhere."""
-    if not queries or surely_candidate(endpoint, known) or any(q in failed for q in queries):
+    if not queries or surely_candidate(endpoint, known, invoked) or any(q in failed for q in queries):
         return True
     totals = [sum(value for _, value in points.get(q, [])) for q in queries]
     if any(total == 0 for total in totals):
