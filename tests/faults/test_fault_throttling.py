@@ -36,7 +36,9 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("seed", [6, 42])
+# Seeds whose storm hits every service the assertion below names: the scan makes six CloudWatch calls
+# (two listings, three reads, the re-check), and seed 6 happened to spare all six.
+@pytest.mark.parametrize("seed", [7, 42])
 def test_thirty_percent_throttling_changes_nothing_in_the_outcome(world: World, net: Network, seed: int):
     calm, calm_state, calm_records, calm_digests, calm_wall = _run(world, net)
 

@@ -47,10 +47,10 @@ class Once(Generic[K, V]):
 
 
 class Describer:
-    """Describes candidates in `pool` as they are submitted; `tags` is the region's tag listing
-    (None while it runs, an exception if it failed: then ListTags per candidate)."""
+    """Describes candidates in `pool` as they are submitted; `tags()` waits for the region's tag
+    listing (when it raises, the listing failed: then ListTags per candidate)."""
 
-    def __init__(self, sagemaker: Any, pool: ThreadPoolExecutor, tags: Future[dict[str, dict[str, str]]],
+    def __init__(self, sagemaker: Any, pool: ThreadPoolExecutor, tags: Callable[[], dict[str, dict[str, str]]],
                  before_each: Callable[[], None] = lambda: None) -> None:
         self._sagemaker = sagemaker
         self._pool = pool
@@ -70,7 +70,7 @@ class Describer:
 
     def _tags_of(self, endpoint: Endpoint) -> dict[str, str]:
         try:
-            listed = self._tags.result()
+            listed = self._tags()
         except Exception:  # noqa: BLE001 - the listing failed (reported once by the region): ask the endpoint
             return inventory.list_tags(self._sagemaker, endpoint.arn)
         return tags_of(endpoint, listed)

@@ -18,33 +18,35 @@ VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"
 
 
-def list_endpoints(sagemaker: Any, region: str, on_first_page: Callable[[], None] | None = None) -> list[Endpoint]:
+def list_endpoints(sagemaker: Any, region: str,
+                   on_page: Callable[[list[Endpoint]], None] | None = None) -> list[Endpoint]:
     """Every real-time endpoint in the region, oldest first, each once.
 
     AWS pages newest-first, 10 at a time by default. We ask for 100 a page sorted oldest
     first, so an endpoint created mid-listing lands at the end instead of shifting pages,
-    and we de-duplicate by name in case a page boundary moves anyway. `on_first_page` is
-    called once the first page has shown the region has endpoints (the other listings wait
-    for it, so a region without endpoints costs one call).
+    and we de-duplicate by name in case a page boundary moves anyway. `on_page` is given
+    each page's new endpoints as soon as it is read (never an empty list), so work on
+    them can start while the next page is asked for.
     """
     found: dict[str, Endpoint] = {}
     paginator = sagemaker.get_paginator("list_endpoints")
     pages = paginator.paginate(SortBy="CreationTime", SortOrder="Ascending", PaginationConfig={"PageSize": 100})
-    for number, page in enumerate(pages):
-        if number == 0 and on_first_page and page.get("Endpoints"):
-            on_first_page()
+    for page in pages:
+        new = []
         for item in page.get("Endpoints", []):
-            found.setdefault(
-                item["EndpointName"],
-                Endpoint(
-                    name=item["EndpointName"],
-                    region=region,
-                    status=item["EndpointStatus"],
-                    created=item["CreationTime"],
-                    arn=item.get("EndpointArn", ""),
-                    last_modified=item.get("LastModifiedTime"),
-                ),
+            if item["EndpointName"] in found:
+                continue
+            found[item["EndpointName"]] = endpoint = Endpoint(
+                name=item["EndpointName"],
+                region=region,
+                status=item["EndpointStatus"],
+                created=item["CreationTime"],
+                arn=item.get("EndpointArn", ""),
+                last_modified=item.get("LastModifiedTime"),
             )
+            new.append(endpoint)
+        if on_page and new:
+            on_page(new)
     return list(found.values())
 
 

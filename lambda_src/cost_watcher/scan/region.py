@@ -16,28 +16,27 @@ same way, so the report and digest still go out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from cost_watcher.aws import AwsClients
 from cost_watcher.errors import TimeLimit, describe_error
 from cost_watcher.judge import signals
 from cost_watcher.judge.scoring import judge
-from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE
 from cost_watcher.judge.tags import parse_tags
 from cost_watcher.judge.window import Window
 from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, ScanPhase, variant_resource_id
 from cost_watcher.scan import inventory, metrics, opinion, tags, usage
 from cost_watcher.scan.describe import Describer, operation_of
+from cost_watcher.scan.listings import Listings
 from cost_watcher.scan.prices import PriceBook
 from cost_watcher.scan.timeline import Timeline
 from cost_watcher.scan.usage import DAY, HOUR, floor
 from cost_watcher.settings import Settings
 
 Progress = Callable[[str], None]
-LISTINGS = 6  # components, two metric listings, tags, Compute Optimizer, and one spare
+LISTINGS = 7  # components, two metric listings, tags, Compute Optimizer, the hourly pass, one spare
 
 
 
@@ -116,51 +115,33 @@ def _steps(
     region, now = scan.region, window.now
     with timeline.phase("clients"):
         sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
-    started: dict[str, Future[Any]] = {}
-
-    def start_listings() -> None:
-        """The listings that need only the region: all at once, once it has endpoints."""
-        work = {
-            "components": lambda: inventory.list_components(sagemaker),
-            "series: instances": lambda: metrics.list_series(cloudwatch, INSTANCE_NAMESPACE, "CPUUtilization"),
-            "series: invocations": lambda: metrics.list_series(cloudwatch, INVOCATIONS_NAMESPACE, INVOCATIONS),
-            "tags": lambda: tags.endpoint_tags(clients.client("resourcegroupstaggingapi", region)),
-            "opinion": lambda: opinion.read_idle_recommendations(clients.compute_optimizer(region)),
-        }
-        for name, step in work.items():
-            started[name] = pools.listings.submit(timeline.timed(name, step, ("clients",)))
-
     start, end = floor(now - timedelta(days=settings.lookback_days), HOUR), now
+    listings = Listings(clients, region, pools.listings, pools.reads, timeline)
+    describer = Describer(sagemaker, pools.describes, lambda: listings.futures["tags"].result(),
+                          lambda: budget.check("describing the low-traffic endpoints"))
 
-    def hourly_pass() -> tuple[dict, dict]:
-        """Every series with invocations in 14 days, and every component, hourly over the window:
-        needs only the listings, so it runs while the endpoints are still being listed."""
-        budget.check("reading hourly invocations")
-        invoked, components = started["series: invocations"].result(), started["components"].result()
-        queries = [metrics.variant_query(INVOCATIONS, dict(d)["EndpointName"], dict(d)["VariantName"], "Sum", HOUR)
-                   for d in sorted(invoked) if {name for name, _ in d} == {"EndpointName", "VariantName"}]
-        queries += [metrics.component_query(c.name, "Sum", HOUR) for cs in components.values() for c in cs]
-        return metrics.fetch(cloudwatch, queries, start, end, pools.reads)
+    def on_page(page: list[Endpoint]) -> None:
+        """The first page starts the other listings; once they are in, each page's endpoints that are
+        candidates whatever the hourly pass says are described while the next page is listed."""
+        if not listings.started:
+            listings.start((start, end), lambda: budget.check("reading hourly invocations"))
+        if listings.inventory_ready():
+            _describe_surely(page, listings, window, describer)
 
     with timeline.phase("endpoints", ("clients",)):
-        endpoints = inventory.list_endpoints(sagemaker, region, lambda: _start(start_listings, started, pools,
-                                                                               timeline, hourly_pass))
+        endpoints = inventory.list_endpoints(sagemaker, region, on_page)
     progress(f"{region}: {len(endpoints)} endpoints listed")
     if not endpoints:
         return
-    _attach_components(scan, started["components"], endpoints)
+    listings.attach_components(endpoints, scan.errors)
     judged = [e for e in endpoints if signals.serves(e.status) and not window.too_new(e.created)]
-    known, invoked = _known_variants(scan, started["series: instances"], started["series: invocations"])
-    describer = Describer(sagemaker, pools.describes, started["tags"],
-                          lambda: budget.check("describing the low-traffic endpoints"))
+    known, invoked = listings.read_variants(scan.errors)
     for endpoint in judged:
         if usage.surely_candidate(endpoint, known, invoked):
             describer.submit(endpoint)  # a variant without invocations in 14 days: no need to wait for the hourly pass
 
     first = {e.name: usage.hourly_queries(e, invoked.get(e.name, set())) for e in judged}
-    if "hourly invocations" not in started:  # a first page without endpoints, and more pages
-        _start(start_listings, started, pools, timeline, hourly_pass)
-    points, failed = _hourly(started["hourly invocations"])
+    points, failed = listings.hourly()
     wanted = {q for qs in first.values() for q in qs}
     failed = {q: why for q, why in failed.items() if q in wanted}  # only the judged endpoints' series count
     progress(f"{region}: hourly invocations read for {len(first)} endpoints")
@@ -197,32 +178,30 @@ def _steps(
         scan.errors.append(RegionError(region, "cloudwatch:GetMetricData",
                                        f"{len(failed)} series could not be read: {next(iter(failed.values()))}"))
 
-    listed_tags = _listed_tags(scan, started["tags"])
+    listed_tags = listings.tags(scan.errors)
     with timeline.phase("judge", ("detail: daily", "detail: hourly", "autoscaling", "tags")):
         for endpoint in endpoints:
             _judge_one(scan, endpoint, settings, window, prices, listed_tags, unseen, first, read, points, daily,
                        failed, start)
     budget.check("reading Compute Optimizer's idle recommendations")
     with timeline.phase("opinion attached", ("judge", "opinion")):
-        opinion.attach(scan.findings, started["opinion"].result())
+        opinion.attach(scan.findings, listings.futures["opinion"].result())
     progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")
 
 
-def _start(start_listings: Callable[[], None], started: dict[str, Future[Any]], pools: Pools, timeline: Timeline,
-           hourly_pass: Callable[[], tuple[dict, dict]]) -> None:
-    start_listings()
-    started["hourly invocations"] = pools.listings.submit(
-        timeline.timed("hourly invocations", hourly_pass, ("series: invocations", "components")))
-
-
-def _hourly(future: Future[Any]) -> tuple[dict, dict]:
-    """The hourly pass's answer; nothing when it could not run (a listing it needed failed)."""
+def _describe_surely(page: list[Endpoint], listings: Listings, window: Window, describer: Describer) -> None:
+    """Describe the page's judged endpoints that are candidates whatever the hourly pass says (a
+    listing that failed leaves the decision to after the endpoints, where it is reported)."""
     try:
-        return future.result()
-    except TimeLimit:
-        raise
-    except Exception:  # noqa: BLE001 - a listing it needed failed (reported there): every endpoint is then a
-        return {}, {}  # candidate (no traffic seen), and its detail pass reads what this one did not
+        known, invoked = listings.variants()
+        components = listings.futures["components"].result()
+    except Exception:  # noqa: BLE001
+        return
+    for endpoint in page:
+        if signals.serves(endpoint.status) and not window.too_new(endpoint.created) \
+                and usage.surely_candidate(endpoint, known, invoked):
+            endpoint.components = components.get(endpoint.name, [])
+            describer.submit(endpoint)
 
 
 def _judge_one(scan: RegionScan, endpoint: Endpoint, settings: Settings, window: Window, prices: PriceBook,
@@ -241,42 +220,6 @@ def _judge_one(scan: RegionScan, endpoint: Endpoint, settings: Settings, window:
         scan.ignored += 1
         return
     scan.findings.append(judge(endpoint, seen, settings, window, prices.hourly, prices.provisioned_concurrency))
-
-
-def _attach_components(scan: RegionScan, listing: Future[Any], endpoints: list[Endpoint]) -> None:
-    try:
-        components = listing.result()
-    except Exception as error:  # noqa: BLE001 - unseen components make the region incomplete, not failed
-        scan.errors.append(RegionError(scan.region, "sagemaker:ListInferenceComponents", describe_error(error)))
-        return
-    for endpoint in endpoints:
-        endpoint.components = components.get(endpoint.name, [])
-
-
-def _known_variants(scan: RegionScan, instances: Future[Any],
-                    invocations: Future[Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """(variants per endpoint, those with invocations in 14 days), from the series CloudWatch lists:
-    instance metrics name every instance-backed variant (busy or not), invocation metrics every
-    variant with traffic (serverless ones included). Two listings of N/500 calls each are far
-    cheaper than describing the endpoints they would otherwise leave unnamed."""
-    try:
-        invoked = invocations.result()
-        series = instances.result() | invoked
-    except Exception as error:  # noqa: BLE001 - without the listing every endpoint is described instead
-        scan.errors.append(RegionError(scan.region, "cloudwatch:ListMetrics", describe_error(error)))
-        return {}, {}
-    return metrics.variants_by_endpoint(series), metrics.variants_by_endpoint(invoked)
-
-
-def _listed_tags(scan: RegionScan, listing: Future[Any]) -> dict[str, dict[str, str]] | None:
-    """The region's tags, or None when the listing failed (then only described endpoints have tags,
-    read with ListTags, and the others are judged as before: without their tags)."""
-    try:
-        return listing.result()
-    except Exception as error:  # noqa: BLE001 - the candidates fell back to ListTags; say what was not seen
-        scan.errors.append(RegionError(scan.region, "tag:GetResources",
-                                       f"tags of busy endpoints not read: {describe_error(error)}"))
-        return None
 
 
 def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endpoint],
