@@ -1,12 +1,14 @@
 """One region's scan: list, read the signal, describe only what a verdict needs, judge.
 
-Per region, on the shortest path AWS allows: the first page of endpoints, then at once the
-rest of the listings (endpoints, inference components, the metric series CloudWatch lists,
-every endpoint's tags through the tagging API, Compute Optimizer's opinion); one hourly
-GetMetricData pass (its calls in parallel); then only the endpoints whose traffic is low
-enough that a verdict needs their configuration or cost ("candidates") are described, in a
-bounded pool, each config once. While their detail is read (autoscaling, the daily pass),
-the Price List is asked for all their instance types at once. Busy endpoints cost no
+Per region, on the shortest path AWS allows: the first page of endpoints starts at once the
+other listings (scan/listings.py: inference components, the metric series CloudWatch lists,
+every endpoint's tags through the tagging API, Compute Optimizer's opinion) while the rest of
+the pages are read; the hourly GetMetricData pass starts as soon as the series are listed.
+Only the endpoints whose traffic is low enough that a verdict needs their configuration or
+cost ("candidates") are described, in a bounded pool, each config once: those no hourly
+answer can clear as soon as their page is read, the others after the hourly pass. While
+their detail is read (autoscaling, the daily pass), the Price List is asked for all their
+instance types at once. Busy endpoints cost no
 per-endpoint call at all. Each step's start and end are kept (`RegionScan.phases`) so the
 critical path can be measured. A failure is reported for the region and never raised; in
 Lambda a region whose scan runs into the last minute before the time limit is given up the
