@@ -118,7 +118,7 @@ def test_a_region_without_endpoints_costs_one_call(clients, scan, now):
 
 
 def test_the_steps_are_timed_and_the_listings_start_with_the_second_page(clients, scan, now):
-    build_account(clients, [spec(f"ep-{i:03d}", traffic=busy(60) if i % 5 else None) for i in range(130)],
+    build_account(clients, [spec(f"ep-{i:03d}", traffic=busy(60) if i % 5 else None) for i in range(230)],
                   now, history_days=2)
     report = scan(regions=(REGION,))
     phases = {p.name: p for p in report.scan_phases if p.region == REGION}

@@ -51,16 +51,16 @@ class Listings:
             self.futures[name] = self._pool.submit(self._timeline.timed(name, step, ("clients",)))
 
         def hourly() -> tuple[dict, dict]:
-            before_hourly()
             invoked, components = self.futures["series: invocations"].result(), self.futures["components"].result()
-            queries = [metrics.variant_query(INVOCATIONS, dict(d)["EndpointName"], dict(d)["VariantName"], "Sum",
-                                             HOUR) for d in sorted(invoked)
-                       if {name for name, _ in d} == {"EndpointName", "VariantName"}]
-            queries += [metrics.component_query(c.name, "Sum", HOUR) for cs in components.values() for c in cs]
-            return metrics.fetch(cloudwatch, queries, *window, self._reads)
+            with self._timeline.phase("hourly invocations", ("series: invocations", "components")):
+                before_hourly()
+                queries = [metrics.variant_query(INVOCATIONS, dict(d)["EndpointName"], dict(d)["VariantName"],
+                                                 "Sum", HOUR) for d in sorted(invoked)
+                           if {name for name, _ in d} == {"EndpointName", "VariantName"}]
+                queries += [metrics.component_query(c.name, "Sum", HOUR) for cs in components.values() for c in cs]
+                return metrics.fetch(cloudwatch, queries, *window, self._reads)
 
-        self.futures["hourly invocations"] = self._pool.submit(
-            self._timeline.timed("hourly invocations", hourly, ("series: invocations", "components")))
+        self.futures["hourly invocations"] = self._pool.submit(hourly)
 
     def inventory_ready(self) -> bool:
         return all(self.futures[name].done() for name in ("components", "series: instances", "series: invocations"))
