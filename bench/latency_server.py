@@ -10,6 +10,7 @@ client made it.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import threading
 import time
@@ -24,6 +25,22 @@ from werkzeug.serving import BaseWSGIServer, make_server
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # SigV4 signing names that differ from boto3's service names, so server and client counts compare.
 SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "tagging": "resourcegroupstaggingapi"}
+# Services moto does not emulate, answered as AWS answers an account that never opted in:
+# moto answers them with a 500, which botocore retries with back-off, a wait AWS never makes.
+# https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_GetIdleRecommendations.html
+NOT_EMULATED = {
+    "compute-optimizer": (400, {"__type": "OptInRequiredException",
+                                "message": "The account is not opted in to AWS Compute Optimizer."}),
+}
+
+
+def _not_emulated(service: str, start_response: Callable[..., Any]) -> list[bytes] | None:
+    if service not in NOT_EMULATED:
+        return None
+    status, document = NOT_EMULATED[service]
+    start_response(f"{status} Bad Request", [("Content-Type", "application/x-amz-json-1.0"),
+                                             ("x-amzn-ErrorType", document["__type"])])
+    return [json.dumps(document).encode()]
 
 
 def service_of(environ: dict[str, Any]) -> str:
@@ -89,7 +106,9 @@ class CountingLatencyApp:
         with self._lock:
             self.calls[key] += 1
         began = time.perf_counter()
-        body_parts = list(self.app(environ, start_response))  # moto answers eagerly; materialise to time it
+        body_parts = _not_emulated(key.split(":", 1)[0], start_response)
+        if body_parts is None:
+            body_parts = list(self.app(environ, start_response))  # moto answers eagerly; materialise to time it
         busy = time.perf_counter() - began
         with self._lock:
             self.busy[key] += busy

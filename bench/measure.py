@@ -64,19 +64,21 @@ class RssSampler:
         self.peak = max(self.peak, _rss_mib())
 
 
-def measure_scan(region: str, lookback_days: int, traced: bool) -> dict[str, Any]:
+def measure_scan(regions: list[str], lookback_days: int, traced: bool) -> dict[str, Any]:
     import boto3
 
     from cost_watcher.engine import run
     from cost_watcher.scan.clients import Clients
     from cost_watcher.settings import Settings
 
-    settings = Settings(regions=(region,), lookback_days=lookback_days, pricing="table")
-    clients = Clients(boto3.session.Session(region_name=region), max_workers=settings.max_workers)
-    # Build the clients first, as the baseline does: loading botocore's service models takes
+    settings = Settings(regions=tuple(regions), lookback_days=lookback_days, pricing="table")
+    clients = Clients(boto3.session.Session(region_name=regions[0]), max_workers=settings.max_workers)
+    # Build the clients first, as the baselines do: loading botocore's service models takes
     # about a second and 100+ MiB the first time, the same for any tool, and is not the scan.
-    for build in (clients.sagemaker, clients.cloudwatch, clients.autoscaling):
-        build(region)
+    for region in regions:
+        for build in (clients.sagemaker, clients.cloudwatch, clients.autoscaling, clients.compute_optimizer):
+            build(region)
+        clients.client("resourcegroupstaggingapi", region)
     rss_before = _rss_mib()
     if traced:
         tracemalloc.start()
@@ -97,6 +99,8 @@ def measure_scan(region: str, lookback_days: int, traced: bool) -> dict[str, Any
         verdict_counts=dict(Counter(str(finding.verdict) for finding in report.findings)),
         errors=[f"{error.region} {error.operation}: {error.message}" for error in report.errors],
         ignored=report.ignored,
+        phases=[{"region": p.region, "phase": p.name, "start_s": p.start_s, "end_s": p.end_s, "after": list(p.after)}
+                for p in getattr(report, "scan_phases", [])],
     )
     return result
 
@@ -124,11 +128,33 @@ def measure_baseline(region: str, lookback_days: int, sample: int | None) -> dic
     }
 
 
+def measure_custodian(regions: list[str], lookback_days: int, sample: int | None) -> dict[str, Any]:
+    import boto3
+    from custodian_baseline import custodian_scan
+
+    session = boto3.session.Session(region_name=regions[0])
+    for region in regions:  # service models, as for the other scans
+        session.client("sagemaker", region_name=region)
+        session.client("cloudwatch", region_name=region)
+    with RssSampler() as sampler:
+        outcome = custodian_scan(session, regions, lookback_days, sample)
+    return {
+        "endpoints": sum(run.endpoints for run in outcome.regions),
+        "examined": sum(run.examined for run in outcome.regions),
+        "estimated": outcome.estimated,
+        "by_region": [vars(run) for run in outcome.regions],
+        "projected_calls": outcome.projected_calls,
+        "projected_s": outcome.projected_seconds,
+        "idle": sorted(name for name, idle in outcome.idle.items() if idle),
+        "peak_rss_mib": sampler.peak,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("scan", "baseline"))
+    parser.add_argument("mode", choices=("scan", "baseline", "custodian"))
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--region", default="us-east-1", help="the region, or comma-separated regions")
     parser.add_argument("--lookback-days", type=int, default=7)
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
     parser.add_argument("--sample", type=int, default=None, help="baseline: examine only this many endpoints")
@@ -137,10 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         print("measure.py: AWS_ENDPOINT_URL must point at the local moto server (http://127.0.0.1:PORT); "
               "refusing to run against anything else", file=sys.stderr)
         return 2
+    regions = [region for region in args.region.split(",") if region]
     if args.mode == "scan":
-        result = measure_scan(args.region, args.lookback_days, args.tracemalloc)
+        result = measure_scan(regions, args.lookback_days, args.tracemalloc)
+    elif args.mode == "custodian":
+        result = measure_custodian(regions, args.lookback_days, args.sample)
     else:
-        result = measure_baseline(args.region, args.lookback_days, args.sample)
+        result = measure_baseline(regions[0], args.lookback_days, args.sample)
     args.out.write_text(json.dumps(result, default=str))
     return 0
 

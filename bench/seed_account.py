@@ -240,7 +240,7 @@ def _create_endpoint(sagemaker: object, plan: EndpointPlan, now: datetime) -> No
         variants.append(spec)
     config = f"{plan.name}-config"
     sagemaker.create_endpoint_config(endpoint_config_name=config, production_variants=variants,
-                                     data_capture_config={}, async_inference_config={}, tags=[], kms_key_id=None)
+                                     data_capture_config={}, async_inference_config=None, tags=[], kms_key_id=None)
     endpoint = sagemaker.create_endpoint(endpoint_name=plan.name, endpoint_config_name=config,
                                          tags=[{"Key": key, "Value": value} for key, value in plan.tags])
     created = now - timedelta(days=plan.age_days)

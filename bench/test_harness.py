@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import figures
 import scan_bench
 from baseline_scan import BaselineResult
 from latency_server import CountingLatencyApp, LatencyServer, operation_of, service_of
@@ -184,10 +185,43 @@ def test_baseline_projection_scales_only_the_per_endpoint_part():
 
 
 def test_budget_and_flags():
-    assert scan_bench.call_budget(1000, 140, 10) == 10 + 4 + 420 + 10
-    assert scan_bench.call_budget(150, 0, 0) == 2 + 1
+    assert scan_bench.call_budget(1000, 140, 10) == 2 * 10 + 3 * 2 + 2 * 140 + 6 + 10
+    assert scan_bench.call_budget(150, 0, 0) == 2 * 2 + 3 * 1
+    assert scan_bench.call_budget(320, 44, 10, regions=2) == 2 * (2 * 2 + 3 + 2 * 22 + 1 + 10)
     assert scan_bench.parse_sizes("100, 1_000,100") == (100, 1000)
-    for bad in ("", "ten", "5", "100,999999"):
+    assert figures.parse_scenarios("320x2,1000") == (figures.Scenario(320, 2), figures.Scenario(1000, 1))
+    for bad in ("", "ten", "5", "100,999999", "320x9", "320xtwo"):
         with pytest.raises(scan_bench.UsageError, match="--sizes"):
             scan_bench.parse_sizes(bad)
     assert scan_bench.main(["--latency-ms", "-1"]) == 2
+    assert scan_bench.main(["--memory-mb", "64"]) == 2
+
+
+def test_false_positives_and_negatives_are_counted_against_the_planted_kinds():
+    by_kind = {"busy": {"active": 9, "idle": 1}, "idle-never": {"idle": 3, "unknown": 1},
+               "idle-stale": {"idle": 2}, "low": {"underused": 2, "missing": 1}}
+    assert figures.verdict_errors(by_kind) == (1, 2)
+    assert figures.verdict_errors({"busy": {"active": 5}, "idle-quiet": {"idle": 2}}) == (0, 0)
+
+
+def test_the_critical_path_follows_what_each_phase_waited_for():
+    def phase(name, start, end, *after):
+        return {"region": "r", "phase": name, "start_s": start, "end_s": end, "after": list(after)}
+
+    phases = [phase("endpoints", 0, 0.6), phase("series", 0.1, 0.2), phase("tags", 0.1, 0.9),
+              phase("hourly", 0.2, 1.5, "series"), phase("describes", 1.5, 2.4, "hourly", "tags", "endpoints"),
+              phase("judge", 2.4, 2.5, "describes", "tags")]
+    assert [p["phase"] for p in figures.critical_path(phases)] == ["series", "hourly", "describes", "judge"]
+    assert figures.critical_path([]) == []
+    lines = figures.phase_lines(phases)
+    assert lines[0].startswith("r: 2,500 ms") and sum(line.lstrip().startswith("*") for line in lines) == 4
+
+
+def test_issue_15_targets_are_checked_where_they_apply():
+    ok = {"endpoints": 320, "regions": 2, "label": "320 over 2 regions", "custodian_speedup": 12.5,
+          "scan": {"calls": 150, "wall_s": 2.0}, "false_positives": 0, "false_negatives": 0}
+    assert figures.targets([ok], 2048) == []
+    slow = {**ok, "custodian_speedup": 11.0, "scan": {"calls": 161, "wall_s": 2.0}}
+    assert len(figures.targets([slow], 2048)) == 2
+    big = {"endpoints": 10_000, "regions": 1, "label": "10,000", "scan": {"wall_s": 61.0, "peak_rss_mib": 600}}
+    assert len(figures.targets([big], 2048)) == 2 and figures.targets([big], 4096) != []

@@ -32,7 +32,7 @@ READ_WITHOUT_RESOURCE_LEVEL = (
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:DescribeScalingPolicies",
     "pricing:GetProducts",
-    "tag:GetResources",  # our idle-since mark on busy endpoints, which the scan does not describe
+    "tag:GetResources",  # every endpoint's tags for the scan (100 a page), and our idle-since mark on busy endpoints
     # AWS's second opinion (opinion.py), read only. Compute Optimizer defines no resource types in IAM
     # (Service Authorization Reference), and GetIdleRecommendations needs no other action.
     "compute-optimizer:GetIdleRecommendations",

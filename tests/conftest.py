@@ -90,3 +90,13 @@ def scan(clients, now):
         return run(settings, clients, now)
 
     return scan_now
+
+
+@pytest.fixture(autouse=True)
+def _cold_prices():
+    """Price List answers a test stubbed are never another test's: the warm-Lambda cache starts empty."""
+    from cost_watcher.scan.prices import WARM_PRICES
+
+    WARM_PRICES.clear()
+    yield
+    WARM_PRICES.clear()

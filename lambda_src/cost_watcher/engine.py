@@ -16,7 +16,7 @@ from cost_watcher.model import Report
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.reclaim.quiet import apply_schedules
 from cost_watcher.report import notify
-from cost_watcher.scan.prices import PriceBook
+from cost_watcher.scan.prices import WARM_PRICES, PriceBook
 from cost_watcher.scan.region import Budget, Progress, scan_region
 from cost_watcher.settings import Settings
 
@@ -45,7 +45,8 @@ def run(
         raise SettingsError(
             "setting 'regions': none given and no default region configured; pass --region or set AWS_REGION"
         )
-    prices = PriceBook(clients.pricing if settings.pricing == "auto" else None, source=settings.pricing)
+    prices = PriceBook(clients.pricing if settings.pricing == "auto" else None, source=settings.pricing,
+                       warm=WARM_PRICES)
     report = Report(generated_at=now, lookback_days=settings.lookback_days, regions=regions, dry_run=settings.dry_run)
     budget = Budget(deadline - timedelta(seconds=reclaim.DIGEST_SECONDS) if deadline else None)
     window = Window.of(settings, now)  # built once: every region is judged over the same hours
@@ -56,6 +57,7 @@ def run(
         report.findings.extend(scan.findings)
         report.errors.extend(scan.errors)
         report.ignored += scan.ignored
+        report.scan_phases.extend(scan.phases)
     reclaim.apply(report.findings, settings, clients, now, report, run_id=run_id, deadline=deadline)
     apply_schedules(report.findings, settings, clients, now, report)  # reclaim=schedule: quiet hours
     report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from cost_watcher.outcome import Outcome, OutcomeKind  # noqa: F401 - nouns of a finding, importable from here
+
 
 class Verdict(StrEnum):
     IDLE = "idle"
@@ -31,57 +33,6 @@ class Action(StrEnum):
 
 
 DESTRUCTIVE_ACTIONS = (Action.DELETE, Action.SCALE_DOWN)
-
-
-class OutcomeKind(StrEnum):
-    PLANNED = "planned"
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-class Outcome(str):
-    """What became of a planned action: its kind and why, read as data by the report and digest.
-
-    It is the report's JSON string itself ("planned", "done", "skipped: why", "failed: why"),
-    so the schema stays as it is; `parse` reads one back (journal, stored reports)."""
-
-    kind: OutcomeKind
-    why: str
-
-    def __new__(cls, kind: OutcomeKind | str, why: str = "") -> Outcome:
-        kind = OutcomeKind(kind)
-        outcome = super().__new__(cls, f"{kind}: {why}" if why else str(kind))
-        outcome.kind, outcome.why = kind, why
-        return outcome
-
-    @classmethod
-    def planned(cls) -> Outcome:
-        return cls(OutcomeKind.PLANNED)
-
-    @classmethod
-    def done(cls, why: str = "") -> Outcome:
-        return cls(OutcomeKind.DONE, why)
-
-    @classmethod
-    def skipped(cls, why: str) -> Outcome:
-        return cls(OutcomeKind.SKIPPED, why)
-
-    @classmethod
-    def failed(cls, why: str) -> Outcome:
-        return cls(OutcomeKind.FAILED, why)
-
-    @classmethod
-    def parse(cls, text: str | None) -> Outcome | None:
-        """The outcome a stored string says; None for none. Raises ValueError for a string we never write."""
-        if not text:
-            return None
-        kind, _, why = text.partition(":")
-        return cls(kind.strip(), why.strip())
-
-    def plus(self, more: str) -> Outcome:
-        """The same outcome with more said about it."""
-        return Outcome(self.kind, f"{self.why}; {more}" if self.why else more)
 
 
 # --- inventory ----------------------------------------------------------------------------
@@ -160,6 +111,7 @@ class Endpoint:
     asynchronous: bool = False
     described: bool = False  # DescribeEndpoint(+Config) and tags were read
     unsupported: list[str] = field(default_factory=list)  # config features whose traffic signal we do not read
+    tags_read: bool = False  # `tags` are the endpoint's (the region's tag listing or ListTags), described or not
 
 
 # --- metrics ------------------------------------------------------------------------------
@@ -273,6 +225,18 @@ class AccountSeen:
     seen: str = "seen"
 
 
+@dataclass(frozen=True)
+class ScanPhase:
+    """One step of a region's scan, in seconds since that region's scan began, and the steps
+    it could not start without (what it waited for)."""
+
+    region: str
+    name: str
+    start_s: float
+    end_s: float
+    after: tuple[str, ...] = ()
+
+
 @dataclass
 class Report:
     generated_at: datetime
@@ -286,6 +250,7 @@ class Report:
     report_location: str | None = None
     notification: str | None = None  # what happened to the digest
     accounts: list[AccountSeen] = field(default_factory=list)  # organization mode: every account of the run
+    scan_phases: list[ScanPhase] = field(default_factory=list)  # when each region's scan waited on what (bench/)
 
     def regions_with_errors(self) -> set[str]:
         return {error.region for error in self.errors}

@@ -73,9 +73,7 @@ def expect_describe(stub: Stubber, name: str, created, instances: int, copies: d
         },
         {"EndpointConfigName": f"{name}-config"},
     )
-    stub.add_response(
-        "list_tags", {"Tags": [{"Key": "team", "Value": "genai"}]}, {"ResourceArn": arn("endpoint", name)}
-    )
+    # tags: from the region's tag listing (GetResources on moto: none), not ListTags
     for component_name, count in (copies or {}).items():
         stub.add_response(
             "describe_inference_component",
@@ -205,7 +203,6 @@ def test_unlisted_components_make_the_region_incomplete(clients, now):
             },
             None,
         )
-        stub.add_response("list_tags", {"Tags": []}, None)
         report = run(Settings(regions=(REGION,), pricing="table", dry_run=False, ledger=None), clients, now)
     assert [(e.region, e.operation) for e in report.errors] == [(REGION, "sagemaker:ListInferenceComponents")]
     assert all(str(f.action) not in ("delete", "scale-down") for f in report.findings)

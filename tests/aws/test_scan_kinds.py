@@ -438,7 +438,7 @@ def test_instances_hosting_no_component_copy_are_reclaimable_on_an_active_endpoi
                                     "InitialInstanceCount": 4}],
             "CreationTime": created,
         }, {"EndpointConfigName": f"{host}-config"})
-        stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": arn("endpoint", host)})
+        # its tags come from the region's tag listing (GetResources), not ListTags
         stub.add_response("describe_inference_component", described_component("ic-a", 1),
                           {"InferenceComponentName": "ic-a"})
         stub.add_response("describe_inference_component", described_component("ic-b", 0),

@@ -32,10 +32,15 @@ DUE = (NOW - timedelta(days=5)).date().isoformat()  # marked long enough ago: re
 YESTERDAY = (NOW - timedelta(days=1)).date().isoformat()  # marked yesterday: in its grace period
 
 
+def reclaim_starts(request: Request) -> bool:
+    """Reclaim's first call: it looks for our mark on busy endpoints with the tagging API (every
+    fleet here has busy endpoints). The scan's own tag listing asks for every tag, not for a key."""
+    return request.operation == "GetResources" and bool(request.params().get("TagFilters"))
+
+
 def after_scan(net: Network, action: Callable[[], None]) -> None:
-    """Run `action` once, when the scan is over and reclaim starts (its first call looks for marks
-    on busy endpoints with the tagging API; every fleet here has busy endpoints)."""
-    net.before(call("resourcegroupstaggingapi:GetResources"), lambda _: action(), times=1)
+    """Run `action` once, when the scan is over and reclaim starts."""
+    net.before(call("resourcegroupstaggingapi:GetResources", when=reclaim_starts), lambda _: action(), times=1)
 
 
 def sagemaker_backend(region: str = REGION) -> Any:

@@ -145,8 +145,13 @@ def report_runs(report_template: dict[str, Any]) -> Runs:
         clients, recorder = recording_clients()
         response = invoke(environment, clients, "report-run")
     runs = Runs(recorder.calls, clients.calls, [response], refs, environment)
-    # the scan reads a hosted component's copy count (moto has no inference components)
-    runs.synthetic = [Call("sagemaker", "DescribeInferenceComponent", REGION, {"InferenceComponentName": IC}, {})]
+    # the scan reads a hosted component's copy count (moto has no inference components), and a
+    # candidate's tags with ListTags when the region's tag listing (GetResources) failed
+    runs.synthetic = [
+        Call("sagemaker", "DescribeInferenceComponent", REGION, {"InferenceComponentName": IC}, {}),
+        Call("sagemaker", "ListTags", REGION,
+             {"ResourceArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{demo_specs(NOW)[0].name}"}, {}),
+    ]
     return runs
 
 

@@ -47,7 +47,7 @@ from cost_watcher.model import (
 )
 from cost_watcher.reclaim import apply as reclaim
 from cost_watcher.reclaim.actions import Wait
-from cost_watcher.scan import region, series
+from cost_watcher.scan import series, usage
 from cost_watcher.scan.metrics import Query
 from cost_watcher.settings import Settings
 
@@ -135,7 +135,7 @@ def test_recheck_reads_the_same_signal_as_the_verdict(case, period):
             assert dims["InferenceComponentName"] in {c.name for c in endpoint.components}
         else:
             assert dims["EndpointName"] == endpoint.name
-    verdict_read = {_shape(q) for q in region._detail_queries(endpoint, set())
+    verdict_read = {_shape(q) for q in usage.detail_queries(endpoint, set())
                     if series.role_of(q)[0] in ("work", "queue")}
     assert {_shape(q) for q in rechecked} == verdict_read
 

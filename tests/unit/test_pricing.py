@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from cost_watcher.judge import pricing
 from cost_watcher.judge.pricing import HOURS_PER_MONTH, is_accelerated, monthly_cost
 from cost_watcher.scan.clients import Clients
-from cost_watcher.scan.prices import PriceBook, hosting_price_from_products
+from cost_watcher.scan.prices import PriceBook, WarmPrices, hosting_price_from_products
 
 FAMILIES = ("t2", "t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "g4dn", "g5", "g6", "g6e",
             "p3", "p4d", "p5", "inf1", "inf2", "trn1")
@@ -346,3 +346,102 @@ def test_without_a_host_usage_type_the_lowest_hourly_price_is_taken():
                                         product("ml.g5.xlarge", "1.40", usage="Other"))]
     assert hosting_price_from_products(products, "ml.g5.xlarge") == 1.4
     assert hosting_price_from_products([], "ml.g5.xlarge") is None
+
+
+# --- all types at once, and across warm invocations -------------------------------------------------
+
+def many(region: str, *types: str, **extra: object) -> dict:
+    return {
+        "ServiceCode": "AmazonSageMaker",
+        "Filters": [
+            {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+            {"Type": "ANY_OF", "Field": "instanceName", "Value": ",".join(types)},
+            {"Type": "TERM_MATCH", "Field": "component", "Value": "Hosting"},
+        ],
+        "FormatVersion": "aws_v1",
+        "MaxResults": 100,
+        **extra,
+    }
+
+
+def _settled(book: PriceBook, *keys: tuple[str, str]) -> None:
+    """Wait for a prefetch running in the background (hourly() would wait the same way)."""
+    for key in keys:
+        assert book._entries[key].done.wait(5)
+
+
+def test_prefetch_prices_every_type_of_a_region_in_one_call_and_later_lookups_make_none(clients, calls, stub):
+    stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [
+        product("ml.g5.xlarge", "1.4500", region="eu-west-1", prefix="EU"),
+        product("ml.m5.large", "0.1240", region="eu-west-1", prefix="EU"),
+    ]}, many("eu-west-1", "ml.g5.xlarge", "ml.m5.large", "ml.t2.medium"))
+    book = PriceBook(clients.pricing)
+
+    book.prefetch({"ml.m5.large", "ml.g5.xlarge", "ml.t2.medium", "not-an-ml-type"}, "eu-west-1")
+    _settled(book, ("ml.m5.large", "eu-west-1"))
+    assert book.hourly("ml.g5.xlarge", "eu-west-1") == (1.45, "price-list-api")
+    assert book.hourly("ml.m5.large", "eu-west-1") == (0.124, "price-list-api")
+    assert book.hourly("ml.t2.medium", "eu-west-1") == (0.056, "table (us-east-1 rate)")  # not listed: the table
+    assert len(calls) == 1
+    book.prefetch({"ml.m5.large"}, "eu-west-1")  # already priced: no second call
+    assert len(calls) == 1
+
+
+def test_prefetch_pages_are_followed_and_a_failure_means_table_prices_for_the_run(clients, calls, stub):
+    stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [product("ml.c5.xlarge", "0.2040")],
+                                       "NextToken": "2"}, many("us-east-1", "ml.c5.xlarge", "ml.p3.2xlarge"))
+    stub.add_client_error("get_products", service_error_code="ThrottlingException", http_status_code=400,
+                          expected_params=many("us-east-1", "ml.c5.xlarge", "ml.p3.2xlarge", NextToken="2"))
+    book = PriceBook(clients.pricing)
+
+    book.prefetch(["ml.c5.xlarge", "ml.p3.2xlarge"], "us-east-1")
+    assert book.hourly("ml.p3.2xlarge", "us-east-1") == (3.825, "table")
+    assert book.hourly("ml.c5.xlarge", "us-east-1") == (0.204, "table")
+    assert not book.api_enabled and "Throttling" in book.api_error
+    assert len(calls) == 2
+
+
+def test_a_long_list_of_types_is_split_to_fit_a_filter_value():
+    from cost_watcher.scan.price_list import _comma_groups
+
+    names = [f"ml.type{i:03d}.48xlarge" for i in range(100)]
+    groups = _comma_groups(names, 1024)
+    assert [name for group in groups for name in group] == names
+    assert all(len(",".join(group)) <= 1024 for group in groups) and len(groups) == 2  # 20 characters a name
+
+
+def test_warm_prices_outlive_the_run_until_their_time_is_up(clients, calls, stub):
+    now = [0.0]
+    warm = WarmPrices(ttl=3600, clock=lambda: now[0])
+    answer = {"FormatVersion": "aws_v1", "PriceList": [product("ml.m5.xlarge", "0.2400")]}
+    stub.add_response("get_products", answer, request("ml.m5.xlarge", "us-east-1"))
+    stub.add_response("get_products", answer, request("ml.m5.xlarge", "us-east-1"))
+
+    assert PriceBook(clients.pricing, warm=warm).hourly("ml.m5.xlarge", "us-east-1") == (0.24, "price-list-api")
+    now[0] = 3599  # the next invocation of a warm Lambda: asks nothing
+    assert PriceBook(clients.pricing, warm=warm).hourly("ml.m5.xlarge", "us-east-1") == (0.24, "price-list-api")
+    assert len(calls) == 1
+    now[0] = 3601  # too old: asked again
+    assert PriceBook(clients.pricing, warm=warm).hourly("ml.m5.xlarge", "us-east-1") == (0.24, "price-list-api")
+    assert len(calls) == 2
+
+
+def test_failures_and_table_figures_are_never_kept_warm(clients, calls, stub):
+    warm = WarmPrices(ttl=3600)
+    stub.add_client_error("get_products", service_error_code="AccessDeniedException", http_status_code=400,
+                          expected_params=request("ml.g5.xlarge", "us-east-1"))
+    stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [product("ml.g5.xlarge", "1.5000")]},
+                      request("ml.g5.xlarge", "us-east-1"))
+
+    assert PriceBook(clients.pricing, warm=warm).hourly("ml.g5.xlarge", "us-east-1") == (1.408, "table")
+    assert PriceBook(clients.pricing, warm=warm).hourly("ml.g5.xlarge", "us-east-1") == (1.5, "price-list-api")
+    assert len(calls) == 2
+
+
+def test_a_book_without_a_warm_cache_keeps_nothing_for_the_next_run(clients, calls, stub):
+    answer = {"FormatVersion": "aws_v1", "PriceList": [product("ml.m5.xlarge", "0.2400")]}
+    stub.add_response("get_products", answer, request("ml.m5.xlarge", "us-east-1"))
+    stub.add_response("get_products", answer, request("ml.m5.xlarge", "us-east-1"))
+    for _ in range(2):
+        assert PriceBook(clients.pricing).hourly("ml.m5.xlarge", "us-east-1") == (0.24, "price-list-api")
+    assert len(calls) == 2

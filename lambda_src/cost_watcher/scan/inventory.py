@@ -1,12 +1,14 @@
 """What exists: endpoints, inference components, their configuration, tags and autoscaling.
 
-Listing is cheap and done for every endpoint; describing costs three calls an endpoint
-and is done only for the endpoints a verdict needs it for (see engine.py).
+Listing is cheap and done for every endpoint; describing costs two calls an endpoint (the
+config once per config name, the tags from the region's tag listing: scan/describe.py) and
+is done only for the endpoints a verdict needs it for (see scan/region.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from typing import Any
 
 from cost_watcher.judge import signals
@@ -16,29 +18,35 @@ VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 INVOCATIONS_PER_INSTANCE = "SageMakerVariantInvocationsPerInstance"
 
 
-def list_endpoints(sagemaker: Any, region: str) -> list[Endpoint]:
+def list_endpoints(sagemaker: Any, region: str,
+                   on_page: Callable[[list[Endpoint]], None] | None = None) -> list[Endpoint]:
     """Every real-time endpoint in the region, oldest first, each once.
 
     AWS pages newest-first, 10 at a time by default. We ask for 100 a page sorted oldest
     first, so an endpoint created mid-listing lands at the end instead of shifting pages,
-    and we de-duplicate by name in case a page boundary moves anyway.
+    and we de-duplicate by name in case a page boundary moves anyway. `on_page` is given
+    each page's new endpoints as soon as it is read (never an empty list), so work on
+    them can start while the next page is asked for.
     """
     found: dict[str, Endpoint] = {}
     paginator = sagemaker.get_paginator("list_endpoints")
     pages = paginator.paginate(SortBy="CreationTime", SortOrder="Ascending", PaginationConfig={"PageSize": 100})
     for page in pages:
+        new = []
         for item in page.get("Endpoints", []):
-            found.setdefault(
-                item["EndpointName"],
-                Endpoint(
-                    name=item["EndpointName"],
-                    region=region,
-                    status=item["EndpointStatus"],
-                    created=item["CreationTime"],
-                    arn=item.get("EndpointArn", ""),
-                    last_modified=item.get("LastModifiedTime"),
-                ),
+            if item["EndpointName"] in found:
+                continue
+            found[item["EndpointName"]] = endpoint = Endpoint(
+                name=item["EndpointName"],
+                region=region,
+                status=item["EndpointStatus"],
+                created=item["CreationTime"],
+                arn=item.get("EndpointArn", ""),
+                last_modified=item.get("LastModifiedTime"),
             )
+            new.append(endpoint)
+        if on_page and new:
+            on_page(new)
     return list(found.values())
 
 
@@ -65,20 +73,24 @@ def list_tags(sagemaker: Any, arn: str) -> dict[str, str]:
     return tags
 
 
-def describe(sagemaker: Any, endpoint: Endpoint) -> Endpoint:
+def describe(sagemaker: Any, endpoint: Endpoint, config_of: Callable[[str], dict[str, Any]] | None = None,
+             tags_of: Callable[[Endpoint], dict[str, str]] | None = None) -> Endpoint:
     """Fill in variants (type, counts, serverless, shadow), async flag, unsupported features, tags
-    and the copy count of each inference component: three API calls, plus one a component."""
+    and the copy count of each inference component: DescribeEndpoint, the config (`config_of`, or
+    DescribeEndpointConfig), the tags (`tags_of`, or ListTags), plus one call a component."""
     live = sagemaker.describe_endpoint(EndpointName=endpoint.name)
     endpoint.status = live.get("EndpointStatus", endpoint.status)
     endpoint.config_name = live.get("EndpointConfigName")
     endpoint.arn = live.get("EndpointArn", endpoint.arn)
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name)
+    config = (config_of(endpoint.config_name) if config_of
+              else sagemaker.describe_endpoint_config(EndpointConfigName=endpoint.config_name))
     endpoint.variants = merge_variants(live.get("ProductionVariants", []), config.get("ProductionVariants", []))
     endpoint.variants += merge_variants(live.get("ShadowProductionVariants", []),
                                         config.get("ShadowProductionVariants", []), shadow=True)
     endpoint.asynchronous = "AsyncInferenceConfig" in config
     endpoint.unsupported = signals.unsupported_features(config)
-    endpoint.tags = list_tags(sagemaker, endpoint.arn)
+    endpoint.tags = tags_of(endpoint) if tags_of else list_tags(sagemaker, endpoint.arn)
+    endpoint.tags_read = True
     for component in endpoint.components:
         component.copy_count = copy_count(sagemaker, component.name)
     endpoint.described = True
@@ -126,35 +138,49 @@ def merge_variants(live: Iterable[dict[str, Any]], configured: Iterable[dict[str
     return variants
 
 
-def scaling_targets(autoscaling: Any, resource_ids: list[str]) -> dict[str, ScalingTarget]:
+def scaling_targets(autoscaling: Any, resource_ids: list[str],
+                    pool: Executor | None = None) -> dict[str, ScalingTarget]:
     """SageMaker scaling targets of the given resources, with per-instance capacity.
 
     Asked for by resource id (50 a call) so the cost follows the candidates, not the
     region's whole fleet. A target-tracking policy on SageMakerVariantInvocationsPerInstance
     tells how many invocations a minute one instance is meant to serve: the per-instance
-    capacity the right-size advice needs (one call per target found).
+    capacity the right-size advice needs (one call per target found). The calls run in
+    `pool` at once, when given.
     """
+    run = pool.map if pool is not None else map
+    chunks = [resource_ids[start:start + 50] for start in range(0, len(resource_ids), 50)]
     targets: dict[str, ScalingTarget] = {}
-    paginator = autoscaling.get_paginator("describe_scalable_targets")
-    for start in range(0, len(resource_ids), 50):
-        pages = paginator.paginate(ServiceNamespace="sagemaker", ResourceIds=resource_ids[start:start + 50])
-        for page in pages:
-            for item in page.get("ScalableTargets", []):
-                targets[item["ResourceId"]] = ScalingTarget(
-                    resource_id=item["ResourceId"],
-                    dimension=item["ScalableDimension"],
-                    min_capacity=item["MinCapacity"],
-                    max_capacity=item["MaxCapacity"],
-                )
-    policies = autoscaling.get_paginator("describe_scaling_policies")
-    for target in targets.values():
-        for page in policies.paginate(ServiceNamespace="sagemaker", ResourceId=target.resource_id):
-            for policy in page.get("ScalingPolicies", []):
-                tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
-                metric = (tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
-                if metric == INVOCATIONS_PER_INSTANCE:
-                    target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
+    for found in run(lambda chunk: _targets(autoscaling, chunk), chunks):
+        targets.update(found)
+    list(run(lambda target: _per_instance(autoscaling, target), list(targets.values())))
     return targets
+
+
+def _targets(autoscaling: Any, resource_ids: list[str]) -> dict[str, ScalingTarget]:
+    targets: dict[str, ScalingTarget] = {}
+    pages = autoscaling.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="sagemaker",
+                                                                          ResourceIds=resource_ids)
+    for page in pages:
+        for item in page.get("ScalableTargets", []):
+            targets[item["ResourceId"]] = ScalingTarget(
+                resource_id=item["ResourceId"],
+                dimension=item["ScalableDimension"],
+                min_capacity=item["MinCapacity"],
+                max_capacity=item["MaxCapacity"],
+            )
+    return targets
+
+
+def _per_instance(autoscaling: Any, target: ScalingTarget) -> None:
+    pages = autoscaling.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="sagemaker",
+                                                                          ResourceId=target.resource_id)
+    for page in pages:
+        for policy in page.get("ScalingPolicies", []):
+            tracking = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+            metric = (tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+            if metric == INVOCATIONS_PER_INSTANCE:
+                target.invocations_per_instance_per_minute = float(tracking["TargetValue"])
 
 
 def attach_scaling(endpoint: Endpoint, targets: dict[str, ScalingTarget]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,6 @@ from cost_watcher.model import Usage
 
 MAX_QUERIES_PER_CALL = 500
 MAX_DATAPOINTS_PER_CALL = 100_800
-
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,9 @@ def batches(queries: Sequence[Query], start: datetime, end: datetime) -> Iterato
 
 
 def fetch(
-    cloudwatch: Any, queries: Sequence[Query], start: datetime, end: datetime
+    cloudwatch: Any, queries: Sequence[Query], start: datetime, end: datetime, pool: Executor | None = None
 ) -> tuple[dict[Query, Points], dict[Query, str]]:
-    """Read every query's datapoints between start and end.
+    """Read every query's datapoints between start and end (the calls in `pool` at once, if given).
 
     Returns (points by query, error by query). A call that fails leaves its queries in the
     error map; a series whose status stays partial after all pages is an error too, so
@@ -109,29 +109,42 @@ def fetch(
     unique = list(dict.fromkeys(queries))
     points: dict[Query, Points] = {}
     errors: dict[Query, str] = {}
-    for batch in batches(unique, start, end):
-        ids = {f"q{index}": query for index, query in enumerate(batch)}
-        collected: dict[str, Points] = {query_id: [] for query_id in ids}
-        status: dict[str, str] = {}
-        try:
-            for page in _pages(cloudwatch, ids, start, end):
-                for result in page.get("MetricDataResults", []):
-                    collected[result["Id"]].extend(
-                        zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
-                    )
-                    status[result["Id"]] = result.get("StatusCode", "Complete")
-        except Exception as error:  # noqa: BLE001 - any failure makes these series unknown
-            for query in batch:
-                errors[query] = f"GetMetricData failed: {describe_error(error)}"
-            continue
-        for query_id, query in ids.items():
-            code = status.get(query_id)
-            if code is None:
-                errors[query] = "GetMetricData returned no result for this series"
-            elif code != "Complete":
-                errors[query] = f"GetMetricData returned status {code}"
-            else:
-                points[query] = collected[query_id]
+    chunks = list(batches(unique, start, end))
+    if pool is not None and len(chunks) > 1:
+        answers = list(pool.map(lambda batch: _fetch_batch(cloudwatch, batch, start, end), chunks))
+    else:
+        answers = [_fetch_batch(cloudwatch, batch, start, end) for batch in chunks]
+    for batch_points, batch_errors in answers:
+        points.update(batch_points)
+        errors.update(batch_errors)
+    return points, errors
+
+
+def _fetch_batch(
+    cloudwatch: Any, batch: Sequence[Query], start: datetime, end: datetime
+) -> tuple[dict[Query, Points], dict[Query, str]]:
+    ids = {f"q{index}": query for index, query in enumerate(batch)}
+    collected: dict[str, Points] = {query_id: [] for query_id in ids}
+    status: dict[str, str] = {}
+    points: dict[Query, Points] = {}
+    errors: dict[Query, str] = {}
+    try:
+        for page in _pages(cloudwatch, ids, start, end):
+            for result in page.get("MetricDataResults", []):
+                collected[result["Id"]].extend(
+                    zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+                )
+                status[result["Id"]] = result.get("StatusCode", "Complete")
+    except Exception as error:  # noqa: BLE001 - any failure makes these series unknown
+        return {}, {query: f"GetMetricData failed: {describe_error(error)}" for query in batch}
+    for query_id, query in ids.items():
+        code = status.get(query_id)
+        if code is None:
+            errors[query] = "GetMetricData returned no result for this series"
+        elif code != "Complete":
+            errors[query] = f"GetMetricData returned status {code}"
+        else:
+            points[query] = collected[query_id]
     return points, errors
 
 

@@ -1,25 +1,25 @@
 """Prices for one run, asked of the AWS Price List API (``pricing:GetProducts``) with the
 embedded table of judge/pricing.py as the fall-back: the AWS reads of pricing.
 
-Each (type, region) is asked at most once a run, and at the API's first failure it is
-abandoned for the rest of the run. A price is an estimate for a report, never a reason to
-fail: nothing here raises.
+A region's scan asks for all the instance types its candidates run on at once, in the
+background (`PriceBook.prefetch`: one GetProducts with an ``ANY_OF`` filter); each (type,
+region) is asked at most once a run, and at the API's first failure it is abandoned for the
+rest of the run. What the API answered is also kept for later runs in the same process
+(`WARM_PRICES`: a warm Lambda, e.g. the accounts of an organization run one after another)
+for `WARM_TTL_SECONDS`; on-demand list prices change a few times a year, so six hours old is
+current. A price is an estimate for a report, never a reason to fail: nothing here raises.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from cost_watcher.judge.pricing import (
-    HOSTING_COMPONENT,
     PROVISIONED_CONCURRENCY_GB_SECOND_USD,
-    SERVERLESS_FAMILY,
-    SERVICE_CODE,
     SOURCE_API,
     SOURCE_TABLE,
     SOURCE_TABLE_OTHER_REGION,
@@ -29,98 +29,53 @@ from cost_watcher.judge.pricing import (
     Price,
     table_price,
 )
+from cost_watcher.scan.price_list import (
+    fetch_concurrency_price,
+    fetch_hosting_price,
+    fetch_hosting_prices,
+    hosting_filters,
+    hosting_price_from_products,
+)
+
+__all__ = ["WARM_PRICES", "PriceBook", "WarmPrices", "fetch_concurrency_price", "fetch_hosting_price",
+           "fetch_hosting_prices", "hosting_filters", "hosting_price_from_products"]
 
 log = logging.getLogger(__name__)
-
-
-# --- Price List API -----------------------------------------------------------------------------
-
-def hosting_filters(instance_type: str, region: str) -> list[dict[str, str]]:
-    """GetProducts filters for one real-time hosting instance type in one region."""
-    return [
-        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
-        {"Type": "TERM_MATCH", "Field": "instanceName", "Value": instance_type},
-        {"Type": "TERM_MATCH", "Field": "component", "Value": HOSTING_COMPONENT},
-    ]
-
-
-def fetch_hosting_price(pricing: Any, instance_type: str, region: str) -> float | None:
-    """On-demand $/hour from the Price List API, or None when it lists no such product.
-
-    Errors (no endpoint, AccessDenied, throttling past retries) propagate: the caller
-    decides what a failure means for the rest of the run.
-    """
-    paginator = pricing.get_paginator("get_products")
-    pages = paginator.paginate(
-        ServiceCode=SERVICE_CODE, Filters=hosting_filters(instance_type, region), FormatVersion="aws_v1"
-    )
-    products = (json.loads(item) for page in pages for item in page.get("PriceList", []))
-    return hosting_price_from_products(products, instance_type)
-
-
-def fetch_concurrency_price(pricing: Any, memory_mb: int, region: str) -> float | None:
-    """$/hour of one unit of provisioned concurrency at `memory_mb`, from the Price List API.
-
-    Products of family "ML Serverless" whose usage type ends in ``ProvisionedConcurrency:Usage-<N>GB``
-    are priced per concurrency-second (or hour) for an N GB endpoint.
-    """
-    filters = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
-               {"Type": "TERM_MATCH", "Field": "productFamily", "Value": SERVERLESS_FAMILY}]
-    pages = pricing.get_paginator("get_products").paginate(ServiceCode=SERVICE_CODE, Filters=filters,
-                                                           FormatVersion="aws_v1")
-    wanted = re.compile(rf"ProvisionedConcurrency:Usage-{memory_mb // 1024}GB$")
-    prices = []
-    for product in (json.loads(item) for page in pages for item in page.get("PriceList", [])):
-        if not wanted.search(str(product.get("product", {}).get("attributes", {}).get("usagetype", ""))):
-            continue
-        for term in product.get("terms", {}).get("OnDemand", {}).values():
-            for dimension in term.get("priceDimensions", {}).values():
-                per = {"second": 3600, "seconds": 3600, "hrs": 1, "hours": 1, "hour": 1}.get(
-                    str(dimension.get("unit", "")).lower())
-                usd = _usd(dimension)
-                if per and usd:
-                    prices.append(usd * per)
-    return min(prices) if prices else None
-
-
-def _usd(dimension: dict[str, Any]) -> float | None:
-    try:
-        value = float(dimension.get("pricePerUnit", {}).get("USD", ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
-
-
-def hosting_price_from_products(products: Iterable[dict[str, Any]], instance_type: str) -> float | None:
-    """The on-demand hourly USD price among Price List products (parsed ``PriceList`` entries).
-
-    Products whose usage type is exactly ``<region prefix>-Host:<type>`` are preferred over any
-    other product the filters let through; if several prices remain, the lowest wins, so a
-    report never overstates what deleting an endpoint saves. Zero prices (free-tier lines) and
-    non-hourly units are ignored.
-    """
-    exact: list[float] = []
-    other: list[float] = []
-    for product in products:
-        attributes = product.get("product", {}).get("attributes", {})
-        usage_type = str(attributes.get("usagetype", ""))
-        bucket = exact if re.search(rf"(?:^|-)Host:{re.escape(instance_type)}$", usage_type) else other
-        bucket.extend(_on_demand_hourly_usd(product))
-    prices = exact or other
-    return min(prices) if prices else None
-
-
-def _on_demand_hourly_usd(product: dict[str, Any]) -> list[float]:
-    prices: list[float] = []
-    for term in product.get("terms", {}).get("OnDemand", {}).values():
-        for dimension in term.get("priceDimensions", {}).values():
-            usd = _usd(dimension)
-            if usd and str(dimension.get("unit", "")).lower() in ("hrs", "hours", "hour"):
-                prices.append(usd)
-    return prices
+WARM_TTL_SECONDS = 6 * 3600
 
 
 # --- the book -----------------------------------------------------------------------------------
+
+class WarmPrices:
+    """What the Price List API answered, kept across runs of one process for `ttl` seconds. Only
+    answers are kept (a price, or "not listed"); failures and table figures never are."""
+
+    def __init__(self, ttl: float = WARM_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, str], tuple[float | None, float]] = {}
+
+    def get(self, key: tuple[str, str]) -> tuple[bool, float | None]:
+        """(known, $/hour or None when the API lists no such product)."""
+        with self._lock:
+            entry = self._answers.get(key)
+            if entry is None or self._clock() - entry[1] > self.ttl:
+                self._answers.pop(key, None)
+                return False, None
+            return True, entry[0]
+
+    def put(self, key: tuple[str, str], price: float | None) -> None:
+        with self._lock:
+            self._answers[key] = (price, self._clock())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+
+WARM_PRICES = WarmPrices()  # the process's: a warm Lambda keeps it from one invocation to the next
+
 
 class _Pending:
     """One (type, region) being priced: later askers wait for the first instead of calling again."""
@@ -138,10 +93,12 @@ class PriceBook:
     kept in ``api_error`` so the report can say its figures are table estimates.
     """
 
-    def __init__(self, pricing_client_factory: Callable[[], Any] | None, source: str = "auto") -> None:
+    def __init__(self, pricing_client_factory: Callable[[], Any] | None, source: str = "auto",
+                 warm: WarmPrices | None = None) -> None:
         if source not in SOURCES:
             raise ValueError(f"pricing source must be one of {', '.join(SOURCES)}, got {source!r}")
         self._factory = pricing_client_factory if source == "auto" else None
+        self._warm = warm or WarmPrices(ttl=0)  # none given: nothing outlives the run
         self.source = source
         self.api_error: str | None = None
         self._client: Any = None
@@ -157,6 +114,47 @@ class PriceBook:
         """(on-demand $/hour, where the figure came from); never raises."""
         key = (instance_type.strip(), region.strip())
         return self._cached(key, lambda: self._resolve(*key))
+
+    def prefetch(self, instance_types: Iterable[str], region: str) -> None:
+        """Price these types in `region` in the background, all in one API call, so that `hourly`
+        finds them ready; types already priced or being priced are left alone. Returns at once."""
+        if self._factory is None:
+            return  # table prices cost nothing to look up when asked
+        region = region.strip()
+        mine: dict[tuple[str, str], _Pending] = {}
+        with self._lock:
+            for name in {t.strip() for t in instance_types if t and t.strip().startswith("ml.")}:
+                key = (name, region)
+                if key not in self._entries:
+                    mine[key] = self._entries[key] = _Pending()
+        if mine:
+            threading.Thread(target=self._settle, args=(mine, region), name=f"prices-{region}", daemon=True).start()
+
+    def _settle(self, mine: dict[tuple[str, str], _Pending], region: str) -> None:
+        try:
+            cold = [key for key in mine if not self._warm.get(key)[0]]
+            answered = self._from_api_many([name for name, _ in cold], region) if cold else {}
+            for key, entry in mine.items():
+                known, price = self._warm.get(key)
+                entry.result = self._priced(key[0], region, price if known else answered.get(key[0]))
+        except Exception:  # a price is an estimate; never let it break a run
+            log.exception("pricing %d types in %s failed", len(mine), region)
+        finally:
+            for entry in mine.values():
+                entry.done.set()
+
+    def _from_api_many(self, names: list[str], region: str) -> dict[str, float | None]:
+        client = self._api_client()
+        if client is None:
+            return {}
+        try:
+            answered = fetch_hosting_prices(client, names, region)
+        except Exception as error:  # noqa: BLE001 - as for one type: the API is off for the run
+            self._disable(error)
+            return {}
+        for name, price in answered.items():
+            self._warm.put((name, region), price)
+        return answered
 
     def provisioned_concurrency(self, memory_mb: int, region: str) -> tuple[float | None, str]:
         """($ per hour of one unit of serverless provisioned concurrency at this memory size, source)."""
@@ -199,7 +197,13 @@ class PriceBook:
     def _resolve(self, instance_type: str, region: str) -> tuple[float | None, str]:
         if not instance_type.startswith("ml.") or not region:
             return None, SOURCE_UNKNOWN  # not a SageMaker instance type: not worth an API call
-        api_price = self._from_api(instance_type, region)
+        known, api_price = self._warm.get((instance_type, region))
+        if not known:
+            api_price = self._from_api(instance_type, region)
+        return self._priced(instance_type, region, api_price)
+
+    def _priced(self, instance_type: str, region: str, api_price: float | None) -> tuple[float | None, str]:
+        """The API's price, else the table's (saying whose rate it is)."""
         if api_price is not None:
             return api_price, SOURCE_API
         price = table_price(instance_type)
@@ -212,10 +216,12 @@ class PriceBook:
         if client is None:
             return None
         try:
-            return fetch_hosting_price(client, instance_type, region)
+            price = fetch_hosting_price(client, instance_type, region)
         except Exception as error:  # noqa: BLE001 - any failure (botocore, endpoint, permission, bad JSON) ends API use
             self._disable(error)
             return None
+        self._warm.put((instance_type, region), price)
+        return price
 
     def _api_client(self) -> Any:
         with self._lock:

@@ -1,11 +1,18 @@
 """One region's scan: list, read the signal, describe only what a verdict needs, judge.
 
-Per region: list endpoints and inference components, discover which metric series exist,
-read one batch of hourly invocations, and describe only the endpoints whose traffic is low
-enough that a verdict needs their configuration, cost or tags ("candidates"). Busy
-endpoints cost no per-endpoint call at all. A failure is reported for the region and never
-raised; in Lambda a region whose scan runs into the last minute before the time limit is
-given up the same way, so the report and digest still go out.
+Per region, on the shortest path AWS allows: the first page of endpoints starts at once the
+other listings (scan/listings.py: inference components, the metric series CloudWatch lists,
+every endpoint's tags through the tagging API, Compute Optimizer's opinion) while the rest of
+the pages are read; the hourly GetMetricData pass starts as soon as the series are listed.
+Only the endpoints whose traffic is low enough that a verdict needs their configuration or
+cost ("candidates") are described, in a bounded pool, each config once: those no hourly
+answer can clear as soon as their page is read, the others after the hourly pass. While
+their detail is read (autoscaling, the daily pass), the Price List is asked for all their
+instance types at once. Busy endpoints cost no
+per-endpoint call at all. Each step's start and end are kept (`RegionScan.phases`) so the
+critical path can be measured. A failure is reported for the region and never raised; in
+Lambda a region whose scan runs into the last minute before the time limit is given up the
+same way, so the report and digest still go out.
 """
 
 from __future__ import annotations
@@ -14,24 +21,25 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from cost_watcher.aws import AwsClients
-from cost_watcher.errors import TimeLimit, describe_error, is_not_found
+from cost_watcher.errors import TimeLimit, describe_error
 from cost_watcher.judge import signals
-from cost_watcher.judge.pricing import is_accelerated
 from cost_watcher.judge.scoring import judge
-from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE
 from cost_watcher.judge.tags import parse_tags
 from cost_watcher.judge.window import Window
-from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, variant_resource_id
-from cost_watcher.scan import hourly, inventory, metrics, opinion, series
-from cost_watcher.scan.metrics import Query
+from cost_watcher.model import Endpoint, EndpointUsage, Finding, RegionError, ScanPhase, variant_resource_id
+from cost_watcher.scan import hourly, inventory, metrics, opinion, tags, usage
+from cost_watcher.scan.describe import Describer, operation_of
+from cost_watcher.scan.listings import Listings
+from cost_watcher.scan.metrics import Points, Query
 from cost_watcher.scan.prices import PriceBook
+from cost_watcher.scan.timeline import Timeline
+from cost_watcher.scan.usage import DAY, HOUR, floor
 from cost_watcher.settings import Settings
 
 Progress = Callable[[str], None]
-HOUR, DAY = 3600, 86400
+LISTINGS = 7  # components, two metric listings, tags, Compute Optimizer, the hourly pass, one spare
 
 
 
@@ -53,6 +61,7 @@ class RegionScan:
     findings: list[Finding] = field(default_factory=list)
     errors: list[RegionError] = field(default_factory=list)
     ignored: int = 0
+    phases: list[ScanPhase] = field(default_factory=list)
 
 
 def scan_region(
@@ -72,7 +81,7 @@ def scan_region(
         scan.errors.append(RegionError(region, "time limit", str(error)))
     except Exception as error:  # noqa: BLE001 - one region's failure must not hide the others
         scan.findings = []
-        scan.errors.append(RegionError(region, _operation(error), describe_error(error)))
+        scan.errors.append(RegionError(region, operation_of(error), describe_error(error)))
     return scan
 
 
@@ -80,161 +89,176 @@ def _scan(
     scan: RegionScan, settings: Settings, clients: AwsClients, window: Window, prices: PriceBook, progress: Progress,
     budget: Budget,
 ) -> None:
-    region = scan.region
-    sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
-    now = window.now
-    endpoints = inventory.list_endpoints(sagemaker, region)
+    timeline = Timeline(scan.region)
+    scan.phases = timeline.phases
+    pools = Pools(ThreadPoolExecutor(LISTINGS, thread_name_prefix=f"list-{scan.region}"),
+                  ThreadPoolExecutor(settings.max_workers, thread_name_prefix=f"describe-{scan.region}"),
+                  ThreadPoolExecutor(settings.max_workers, thread_name_prefix=f"metrics-{scan.region}"))
+    try:
+        _steps(scan, settings, clients, window, prices, progress, budget, timeline, pools)
+    finally:
+        for pool in (pools.listings, pools.describes, pools.reads):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class Pools:
+    """One pool per kind of wait, so no step queues behind another kind: the listings (one thread
+    each), the describes and the metric reads (each bounded by `max_workers`)."""
+
+    listings: ThreadPoolExecutor
+    describes: ThreadPoolExecutor
+    reads: ThreadPoolExecutor
+
+
+def _steps(
+    scan: RegionScan, settings: Settings, clients: AwsClients, window: Window, prices: PriceBook, progress: Progress,
+    budget: Budget, timeline: Timeline, pools: Pools,
+) -> None:
+    region, now = scan.region, window.now
+    with timeline.phase("clients"):
+        sagemaker, cloudwatch = clients.sagemaker(region), clients.cloudwatch(region)
+    start, end = floor(now - timedelta(days=settings.lookback_days), HOUR), now
+    since = hourly.history_start(now, settings, start)  # one hourly pass for the window and the timetable's weeks
+    listings = Listings(clients, region, pools.listings, pools.reads, timeline)
+    describer = Describer(sagemaker, pools.describes, lambda: listings.futures["tags"].result(),
+                          lambda: budget.check("describing the low-traffic endpoints"))
+
+    def on_page(page: list[Endpoint]) -> None:
+        """The first page starts the other listings; once they are in, each page's endpoints that are
+        candidates whatever the hourly pass says are described while the next page is listed."""
+        if not listings.started:
+            listings.start((since, end), lambda: budget.check("reading hourly invocations"))
+        if listings.inventory_ready():
+            _describe_surely(page, listings, window, describer)
+
+    with timeline.phase("endpoints", ("clients",)):
+        endpoints = inventory.list_endpoints(sagemaker, region, on_page)
     progress(f"{region}: {len(endpoints)} endpoints listed")
     if not endpoints:
         return
-    budget.check("listing inference components")
-    _attach_components(scan, sagemaker, endpoints)
-    judged = [
-        e for e in endpoints if signals.serves(e.status) and not window.too_new(e.created)
-    ]
+    listings.attach_components(endpoints, scan.errors)
+    judged = [e for e in endpoints if signals.serves(e.status) and not window.too_new(e.created)]
+    known, invoked = listings.read_variants(scan.errors)
+    for endpoint in judged:
+        if usage.surely_candidate(endpoint, known, invoked):
+            describer.submit(endpoint)  # a variant without invocations in 14 days: no need to wait for the hourly pass
 
-    budget.check("listing metric series")
-    known = _known_variants(scan, cloudwatch)
-    budget.check("reading hourly invocations")
-    start, end = _floor(now - timedelta(days=settings.lookback_days), HOUR), now
-    since = hourly.history_start(now, settings, start)  # one pass for the window and the timetable's weeks
-    first = {e.name: _hourly_queries(e, known.get(e.name, set())) for e in judged}
-    history, failed = metrics.fetch(cloudwatch, [q for qs in first.values() for q in qs], since, end)
+    first = {e.name: usage.hourly_queries(e, invoked.get(e.name, set())) for e in judged}
+    history, failed = listings.hourly()
     points = hourly.within(history, start)
+    wanted = {q for qs in first.values() for q in qs}
+    failed = {q: why for q, why in failed.items() if q in wanted}  # only the judged endpoints' series count
     progress(f"{region}: hourly invocations read for {len(first)} endpoints")
-
-    candidates = [e for e in judged if _needs_describe(e, first[e.name], points, failed, settings, known)
+    candidates = [e for e in judged if usage.needs_describe(e, first[e.name], points, failed, settings, known, invoked)
                   or hourly.worth_describing(e, first[e.name], history, settings, since, end)]
     budget.check(f"describing {len(candidates)} low-traffic endpoints")
-    unseen = _describe_all(scan, clients, candidates, settings, progress, budget)
+    with timeline.phase("describes", ("hourly invocations", "tags", "endpoints")):
+        for endpoint in candidates:
+            describer.submit(endpoint)
+        unseen, errors = describer.settle(region)
+        scan.errors.extend(errors)
+        progress(f"{region}: {len(describer.submitted)} low-traffic endpoints described")
     candidates = [e for e in candidates if e.described]
-    budget.check("reading autoscaling and utilisation")
-    if candidates:
-        _attach_scaling(scan, clients, candidates)
+    prices.prefetch({v.instance_type for e in candidates for v in e.variants if v.instance_type}, region)
 
-    read = {e.name: _detail_queries(e, known.get(e.name, set())) for e in candidates}
-    detail_queries = [q for qs in read.values() for q in qs]
-    hourly_new = [q for q in detail_queries if q.period == HOUR and q not in points and q not in failed]
-    daily_start = _floor(now - timedelta(days=settings.last_used_days), DAY)
-    more, more_failed = metrics.fetch(cloudwatch, hourly_new, since, end)
-    history.update(more)
-    more = hourly.within(more, start)
-    daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail_queries if q.period == DAY], daily_start, end)
-    points.update(more)
+    budget.check("reading autoscaling and utilisation")
+    scaling = pools.listings.submit(timeline.timed(
+        "autoscaling", lambda: _attach_scaling(scan, clients, candidates, pools.describes), ("describes",)))
+    read = {e.name: usage.detail_queries(e, known.get(e.name, set())) for e in candidates}
+    detail = [q for qs in read.values() for q in qs]
+    hourly_new = [q for q in detail if q.period == HOUR and q not in points and q not in failed]
+    daily_start = floor(now - timedelta(days=settings.last_used_days), DAY)
+    more = pools.listings.submit(timeline.timed("detail: hourly",
+                                                lambda: metrics.fetch(cloudwatch, hourly_new, since, end),
+                                                ("describes",)))
+    with timeline.phase("detail: daily", ("describes",)):
+        daily, daily_failed = metrics.fetch(cloudwatch, [q for q in detail if q.period == DAY], daily_start, end,
+                                            pools.reads)
+    more_history, more_failed = more.result()
+    scaling.result()
+    history.update(more_history)
+    points.update(hourly.within(more_history, start))
     failed.update(more_failed)
     failed.update(daily_failed)
     if failed:
-        scan.errors.append(
-            RegionError(
-                region,
-                "cloudwatch:GetMetricData",
-                f"{len(failed)} series could not be read: {next(iter(failed.values()))}",
-            )
-        )
+        scan.errors.append(RegionError(region, "cloudwatch:GetMetricData",
+                                       f"{len(failed)} series could not be read: {next(iter(failed.values()))}"))
 
-    for endpoint in endpoints:
-        usage = None
-        if endpoint.name in unseen:
-            usage = EndpointUsage(error=unseen[endpoint.name])
-        elif endpoint.name in first:
-            usage = _usage(read.get(endpoint.name, first[endpoint.name]), points, daily, failed, start)
-        if endpoint.status == "Deleted":
-            continue
-        if endpoint.described and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
-            scan.ignored += 1
-            continue
-        finding = judge(endpoint, usage, settings, window, prices.hourly, prices.provisioned_concurrency)
-        if endpoint.name in first and endpoint.name not in unseen:
-            hourly.attach(finding, endpoint, read.get(endpoint.name, first[endpoint.name]), history, settings,
-                          since, end, prices.hourly)
-        scan.findings.append(finding)
+    reads = Reads(first, read, points, daily, failed, history, unseen, listings.tags(scan.errors), start, since, end)
+    with timeline.phase("judge", ("detail: daily", "detail: hourly", "autoscaling", "tags")):
+        for endpoint in endpoints:
+            _judge_one(scan, endpoint, settings, window, prices, reads)
     budget.check("reading Compute Optimizer's idle recommendations")
-    opinion.attach(scan.findings, opinion.read_idle_recommendations(clients.compute_optimizer(region)))
+    with timeline.phase("opinion attached", ("judge", "opinion")):
+        opinion.attach(scan.findings, listings.futures["opinion"].result())
     progress(f"{region}: {len(scan.findings)} endpoints judged, {len(candidates)} described")
 
 
-def _attach_components(scan: RegionScan, sagemaker: Any, endpoints: list[Endpoint]) -> None:
+def _describe_surely(page: list[Endpoint], listings: Listings, window: Window, describer: Describer) -> None:
+    """Describe the page's judged endpoints that are candidates whatever the hourly pass says (a
+    listing that failed leaves the decision to after the endpoints, where it is reported)."""
     try:
-        components = inventory.list_components(sagemaker)
-    except Exception as error:  # noqa: BLE001 - unseen components make the region incomplete, not failed
-        scan.errors.append(RegionError(scan.region, "sagemaker:ListInferenceComponents", describe_error(error)))
+        known, invoked = listings.variants()
+        components = listings.futures["components"].result()
+    except Exception:  # noqa: BLE001
         return
-    for endpoint in endpoints:
-        endpoint.components = components.get(endpoint.name, [])
+    for endpoint in page:
+        if signals.serves(endpoint.status) and not window.too_new(endpoint.created) \
+                and usage.surely_candidate(endpoint, known, invoked):
+            endpoint.components = components.get(endpoint.name, [])
+            describer.submit(endpoint)
 
 
-def _known_variants(scan: RegionScan, cloudwatch: Any) -> dict[str, set[str]]:
-    """Variants per endpoint from the series CloudWatch lists: instance metrics name every
-    instance-backed variant (busy or not), invocation metrics every variant with traffic
-    (serverless ones included). Two listings of N/500 calls each are far cheaper than
-    describing the endpoints they would otherwise leave unnamed."""
-    try:
-        series = metrics.list_series(cloudwatch, INSTANCE_NAMESPACE, "CPUUtilization")
-        series |= metrics.list_series(cloudwatch, INVOCATIONS_NAMESPACE, INVOCATIONS)
-    except Exception as error:  # noqa: BLE001 - without the listing every endpoint is described instead
-        scan.errors.append(RegionError(scan.region, "cloudwatch:ListMetrics", describe_error(error)))
-        return {}
-    return metrics.variants_by_endpoint(series)
+@dataclass(frozen=True)
+class Reads:
+    """What the region's reads found, for judging each endpoint: its queries (hourly pass, and the
+    detail of a candidate), the series (the window's and the timetable's weeks), what failed."""
+
+    first: dict[str, list[Query]]
+    detail: dict[str, list[Query]]
+    points: dict[Query, Points]  # the verdict's window
+    daily: dict[Query, Points]
+    failed: dict[Query, str]
+    history: dict[Query, Points]  # the timetable's weeks (scan/hourly.py)
+    unseen: dict[str, str]  # endpoints whose describe failed: why
+    tags: dict[str, dict[str, str]] | None  # the tagging API's answer (None: not read)
+    start: datetime
+    since: datetime
+    end: datetime
+
+    def queries(self, name: str) -> list[Query]:
+        return self.detail.get(name, self.first[name])
 
 
-def _hourly_queries(endpoint: Endpoint, variants: set[str]) -> list[Query]:
-    queries = [metrics.variant_query(INVOCATIONS, endpoint.name, v, "Sum", HOUR) for v in sorted(variants)]
-    queries += [metrics.component_query(c.name, "Sum", HOUR) for c in endpoint.components]
-    return queries
+def _judge_one(scan: RegionScan, endpoint: Endpoint, settings: Settings, window: Window, prices: PriceBook,
+               reads: Reads) -> None:
+    if endpoint.status == "Deleted":
+        return
+    if not endpoint.tags_read and reads.tags is not None:
+        endpoint.tags, endpoint.tags_read = tags.tags_of(endpoint, reads.tags), True
+    seen = None
+    if endpoint.name in reads.unseen:
+        seen = EndpointUsage(error=reads.unseen[endpoint.name])
+    elif endpoint.name in reads.first:
+        seen = usage.endpoint_usage(reads.queries(endpoint.name), reads.points, reads.daily, reads.failed, reads.start)
+    if endpoint.tags_read and parse_tags(endpoint.tags, settings.tag_prefix).ignore:
+        scan.ignored += 1
+        return
+    finding = judge(endpoint, seen, settings, window, prices.hourly, prices.provisioned_concurrency)
+    if endpoint.name in reads.first and endpoint.name not in reads.unseen:
+        hourly.attach(finding, endpoint, reads.queries(endpoint.name), reads.history, settings, reads.since,
+                      reads.end, prices.hourly)
+    scan.findings.append(finding)
 
 
-def _needs_describe(
-    endpoint: Endpoint, queries: list[Query], points: dict, failed: dict, settings: Settings, known: dict[str, set[str]]
-) -> bool:
-    """Describe when a verdict may need config, cost or tags: little or no traffic somewhere."""
-    if not queries or endpoint.name not in known or any(q in failed for q in queries):
-        return True
-    totals = [sum(value for _, value in points.get(q, [])) for q in queries]
-    if any(total == 0 for total in totals):
-        return True
-    return sum(totals) / settings.lookback_days < settings.underused_max_daily_invocations
-
-
-def _describe_all(
-    scan: RegionScan, clients: AwsClients, candidates: list[Endpoint], settings: Settings, progress: Progress,
-    budget: Budget = Budget(),
-) -> dict[str, str]:
-    """Describe candidates in a bounded pool; returns endpoint -> why it could not be described.
-    Raises TimeLimit when the time limit came before all were described."""
-    sagemaker = clients.sagemaker(scan.region)
-
-    def one(endpoint: Endpoint) -> tuple[Endpoint, BaseException | None]:
-        try:
-            budget.check("describing the low-traffic endpoints")
-            inventory.describe(sagemaker, endpoint)
-            return endpoint, None
-        except Exception as error:  # noqa: BLE001 - judged per endpoint below
-            return endpoint, error
-
-    failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=settings.max_workers) as pool:
-        results = list(pool.map(one, candidates))
-    stopped = next((error for _, error in results if isinstance(error, TimeLimit)), None)
-    if stopped is not None:
-        raise stopped
-    for endpoint, error in results:
-        if error is None:
-            continue
-        if getattr(error, "operation_name", None) == "DescribeEndpoint" and is_not_found(error):
-            endpoint.status = "Deleted"  # gone since it was listed: nothing left to judge
-            continue
-        failures[endpoint.name] = f"{_operation(error)} failed: {describe_error(error)}"
-        scan.errors.append(
-            RegionError(scan.region, f"sagemaker:{_operation(error)}", f"{endpoint.name}: {describe_error(error)}")
-        )
-    progress(f"{scan.region}: {len(candidates)} low-traffic endpoints described")
-    return failures
-
-
-def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endpoint]) -> None:
+def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endpoint],
+                    pool: ThreadPoolExecutor) -> None:
+    if not candidates:
+        return
     try:
         resource_ids = [variant_resource_id(e.name, v.name) for e in candidates for v in e.variants]
-        targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids)
+        targets = inventory.scaling_targets(clients.autoscaling(scan.region), resource_ids, pool)
     except Exception as error:  # noqa: BLE001 - autoscaling only refines advice; say it was not seen
         scan.errors.append(
             RegionError(scan.region, "application-autoscaling:DescribeScalableTargets", describe_error(error))
@@ -244,57 +268,3 @@ def _attach_scaling(scan: RegionScan, clients: AwsClients, candidates: list[Endp
         inventory.attach_scaling(endpoint, targets)
 
 
-def _detail_queries(endpoint: Endpoint, listed_variants: set[str]) -> list[Query]:
-    """For a described candidate, everything its verdict reads: its kind's signal hourly over the
-    window (variants CloudWatch lists but the config no longer has included: replaced ones still
-    count), and in one daily pass over last_used_days the same signal (last use) and peak CPU/GPU
-    utilisation of billed variants (kept for the lookback window only)."""
-    retired = sorted(listed_variants - {v.name for v in endpoint.variants})
-    queries = series.work_queries(endpoint, HOUR, retired) + series.work_queries(endpoint, DAY, retired)
-    for variant in endpoint.variants:
-        if variant.billed_instances:
-            queries.append(series.utilization_query("CPUUtilization", endpoint.name, variant.name, DAY))
-            if is_accelerated(variant.instance_type or ""):
-                queries.append(series.utilization_query("GPUUtilization", endpoint.name, variant.name, DAY))
-    return queries
-
-
-def _usage(
-    queries: list[Query], points: dict, daily: dict, failed: dict, window_start: datetime
-) -> EndpointUsage:
-    """Group an endpoint's series by variant or component and summarise each; the async queue
-    counts hours with requests waiting; utilisation comes from the daily pass and counts only
-    days that overlap the lookback window."""
-    broken = [q for q in queries if q in failed]
-    if broken:
-        return EndpointUsage(error=failed[broken[0]])
-    usage = EndpointUsage()
-    grouped: dict[str, dict[str, list]] = {}
-    first_day = _floor(window_start, DAY)
-    for query in queries:
-        role, owner = series.role_of(query)
-        slot = grouped.setdefault(owner, {"hourly": [], "daily": [], "util": []})
-        if role == "utilization":
-            slot["util"].extend(p for p in daily.get(query, []) if p[0] >= first_day)
-        elif query.period == DAY:
-            slot["daily"].extend(daily.get(query, []))
-        else:
-            slot["hourly"].extend(points.get(query, []))
-    for owner, slot in grouped.items():
-        summary = metrics.summarize(slot["hourly"], slot["daily"], slot["util"])
-        kind, _, name = owner.partition(":")
-        if kind == "endpoint":  # the queue: waiting requests are work, but not invocations
-            summary.invocations = summary.peak_hourly = 0.0
-            usage.queue = summary
-        else:
-            (usage.components if kind == "component" else usage.variants)[name] = summary
-    return usage
-
-
-def _floor(moment: datetime, seconds: int) -> datetime:
-    return datetime.fromtimestamp(moment.timestamp() // seconds * seconds, tz=UTC)
-
-
-def _operation(error: BaseException) -> str:
-    operation = getattr(error, "operation_name", None)
-    return operation or type(error).__name__

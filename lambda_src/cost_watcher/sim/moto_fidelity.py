@@ -9,7 +9,11 @@ for the whole process), so a figure, a test and the demo see the same account:
   moto does not implement (it answers 500), gets one empty page, as an account without any;
 - Application Auto Scaling: DescribeScalableTargets pages by offset (moto's NextToken is
   always "49", which botocore's paginator rejects as a loop); DescribeScalingPolicies pages
-  at AWS's 50 (moto: 100), so listing costs the calls it costs on AWS.
+  at AWS's 50 (moto: 100), so listing costs the calls it costs on AWS;
+- Resource Groups Tagging API: GetResources pages by ResourcesPerPage up to AWS's 100 (moto's
+  range check never fires, and it also cuts every page at 100 tags unless TagsPerPage is
+  raised, which AWS applies only when TagsPerPage is given), and refuses more than 100, as AWS
+  does: https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
 
 `simulate_inference_components` lets a scenario answer ListInferenceComponents with its own.
 """
@@ -25,11 +29,14 @@ from cost_watcher.scan.clients import Clients
 
 AUTOSCALING_PAGE = 50  # AWS's default and maximum MaxResults for targets and policies
 LIST_ENDPOINTS_PAGE = 10  # AWS's default MaxResults of ListEndpoints
+RESOURCES_PER_PAGE = 100  # GetResources' maximum ResourcesPerPage
+NO_TAG_CAP = 10**9  # TagsPerPage not given: pages are cut by resources only
 
 
 def make_moto_behave_like_aws() -> None:
     """Install every patch below for this process (idempotent)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
     from moto.sagemaker import models as sagemaker_models
     from moto.sagemaker.responses import SageMakerResponse
 
@@ -40,6 +47,7 @@ def make_moto_behave_like_aws() -> None:
     SageMakerResponse.list_inference_components = _no_inference_components
     ApplicationAutoScalingResponse.describe_scalable_targets = _describe_scalable_targets
     ApplicationAutoScalingResponse.describe_scaling_policies = _describe_scaling_policies
+    ResourceGroupsTaggingAPIResponse.get_resources = _get_resources
 
 
 def simulate_inference_components(clients: Clients, components: list[dict[str, Any]]) -> None:
@@ -99,3 +107,20 @@ def _describe_scaling_policies(self: Any) -> str:
         next_token=self._get_param("NextToken"),
     )
     return json.dumps({"ScalingPolicies": [_build_policy(policy) for policy in policies], "NextToken": next_token})
+
+
+def _get_resources(self: Any) -> str:
+    """moto's GetResources with AWS's page limits (see the module doc)."""
+    from moto.core.exceptions import JsonRESTError
+
+    per_page = self._get_int_param("ResourcesPerPage", 50)
+    if not 1 <= per_page <= RESOURCES_PER_PAGE:
+        raise JsonRESTError("InvalidParameterException", "ResourcesPerPage must be between 1 and 100")
+    token, mapping = self.backend.get_resources(
+        pagination_token=self._get_param("PaginationToken"),
+        tag_filters=self._get_param("TagFilters", []),
+        resources_per_page=per_page,
+        tags_per_page=self._get_int_param("TagsPerPage", NO_TAG_CAP),
+        resource_type_filters=self._get_param("ResourceTypeFilters", []),
+    )
+    return json.dumps({"ResourceTagMappingList": mapping, "PaginationToken": token})
