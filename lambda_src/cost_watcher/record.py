@@ -57,8 +57,15 @@ def summarize(report: Report) -> dict[str, Any]:
         "by_kind": dict(sorted(Counter(f.kind for f in report.findings if f.kind).items())),
         "errors": len(report.errors),
         "schedules": len(scheduled(report)),
-        "schedule_savings_usd": round(sum(f.schedule.monthly_savings_usd or 0.0 for f in scheduled(report)), 2),
+        "schedule_savings_usd": round(schedule_savings(report), 2),
     }
+
+
+def schedule_savings(report: Report) -> float:
+    """What the schedules save beyond the reclaimable total: an underused endpoint's scale-down
+    already counts its quiet hours, so only what a schedule saves on top of it is added (never
+    the same dollar twice)."""
+    return sum(max(0.0, (f.schedule.monthly_savings_usd or 0.0) - f.reclaimable_usd) for f in scheduled(report))
 
 
 def scheduled(report: Report) -> list[Finding]:

@@ -15,11 +15,11 @@ WINDOWS = [{"days": ["Mon", "Tue", "Wed", "Thu"], "from": "19:00", "to": "07:00"
            {"days": ["Fri"], "from": "19:00", "to": "07:00", "hours": 60}]
 
 
-def finding(name, savings, **changes):
+def finding(name, savings, verdict=Verdict.ACTIVE, **changes):
     plan = Schedule(WINDOWS, "Europe/Paris", {"AllTraffic": 1}, savings, 108,
                     sentence=f"quiet Mon-Thu 19:00-07:00, Fri 19:00-Mon 07:00 (Europe/Paris): scaling to 1 instance "
                              f"saves ~${savings:,.0f}/month")
-    return Finding(name, "us-east-1", "InService", NOW, Verdict.ACTIVE, 20, "busy by day", schedule=plan, **changes)
+    return Finding(name, "us-east-1", "InService", NOW, verdict, 20, "busy by day", schedule=plan, **changes)
 
 
 def report():
@@ -52,3 +52,13 @@ def test_the_chat_message_and_the_report_total_them_the_same():
     assert "*Quiet hours* (~$992/mo, apart from idle waste)" in chat
     summary = report_to_dict(report())["summary"]
     assert (summary["schedules"], summary["schedule_savings_usd"], summary["reclaimable_usd"]) == (3, 992.0, 170.0)
+
+
+def test_a_schedule_on_an_underused_endpoint_adds_only_what_its_scale_down_does_not_already_count():
+    both = report()
+    overlap = finding("llm-summarizer", 1287.0, verdict=Verdict.UNDERUSED, reclaimable_usd=2059.0)
+    beyond = finding("batch-scorer", 500.0, verdict=Verdict.UNDERUSED, reclaimable_usd=200.0)
+    both.findings += [overlap, beyond]
+    summary = report_to_dict(both)["summary"]
+    assert (summary["schedules"], summary["schedule_savings_usd"]) == (5, 992.0 + 300.0)
+    assert f"~${992 + 300:,}/month (not counted in the reclaimable total)" in render_text(both, Settings())

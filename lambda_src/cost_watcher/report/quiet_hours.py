@@ -4,7 +4,7 @@ apart from idle waste (an office-hours endpoint is not waste, its nights are).""
 from __future__ import annotations
 
 from cost_watcher.model import Action, Finding, Report
-from cost_watcher.record import scheduled
+from cost_watcher.record import schedule_savings, scheduled
 from cost_watcher.report.selection import first, result_kind, result_why
 from cost_watcher.settings import TagKeys
 from cost_watcher.words import money, plural
@@ -15,10 +15,6 @@ def with_schedules(report: Report) -> list[Finding]:
     listed = [f for f in report.findings if f.schedule is not None or f.action == Action.UNSCHEDULE]
     return sorted(listed, key=lambda f: (-(f.schedule.monthly_savings_usd or 0.0) if f.schedule else 0.0,
                                          f.region, f.name))
-
-
-def savings_total(report: Report) -> float:
-    return sum(f.schedule.monthly_savings_usd or 0.0 for f in scheduled(report))
 
 
 def state(finding: Finding, dry_run: bool, tags: TagKeys) -> str:
@@ -50,7 +46,7 @@ def section_text(report: Report, tags: TagKeys, limit: int) -> list[str]:
         return []
     shown, more = first(listed, limit)
     head = (f"QUIET HOURS: {plural(len(scheduled(report)), 'endpoint')} could scale in on a timetable, "
-            f"~{money(savings_total(report))}/month (not counted in the reclaimable total)")
+            f"~{money(schedule_savings(report))}/month (not counted in the reclaimable total)")
     lines = ["", head] + [f"  {line(f, report.dry_run, tags)}" for f in shown]
     return lines + ([f"  ... and {plural(more, 'more endpoint')} in the full report"] if more else [])
 
@@ -60,6 +56,6 @@ def section_chat(report: Report, tags: TagKeys, limit: int) -> list[str]:
     if not listed:
         return []
     shown, more = first(listed, limit)
-    lines = ["", f"*Quiet hours* (~{money(savings_total(report))}/mo, apart from idle waste)"]
+    lines = ["", f"*Quiet hours* (~{money(schedule_savings(report))}/mo, apart from idle waste)"]
     lines += [f"\u2022 `{f.name}` ({f.region}): {line(f, report.dry_run, tags).split(': ', 1)[1]}" for f in shown]
     return lines + ([f"_...and {more:,} more._"] if more else [])
