@@ -59,7 +59,7 @@ def run(
         report.ignored += scan.ignored
         report.scan_phases.extend(scan.phases)
     reclaim.apply(report.findings, settings, clients, now, report, run_id=run_id, deadline=deadline)
-    apply_schedules(report.findings, settings, clients, now, report)  # reclaim=schedule: quiet hours
+    apply_schedules(report.findings, settings, clients, now, report, deadline=deadline)  # reclaim=schedule
     report.findings.sort(key=lambda f: (-f.reclaimable_usd, f.region, f.name))
     report.api_calls = dict(clients.calls)
     notify.deliver(report, settings, clients, run_id=run_id, scheduled=scheduled)

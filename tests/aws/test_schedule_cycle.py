@@ -58,12 +58,13 @@ def account(tmp_path):
         yield clients, clock, str(tmp_path / "ledger")
 
 
-def night(clients, clock, ledger, day, **changes):
+def night(clients, clock, ledger, day, seconds_left=None, **changes):
     clock.move_to(NOW + timedelta(days=day))
     values = {"regions": (REGION,), "dry_run": False, "pricing": "table", "ledger": ledger, "grace_days": 3,
               "notify": "never", **changes}
     settings = Settings(**values)
-    report = run(settings, clients, NOW + timedelta(days=day))
+    deadline = None if seconds_left is None else NOW + timedelta(days=day, seconds=seconds_left)
+    report = run(settings, clients, NOW + timedelta(days=day), deadline=deadline)
     return {f.name: f for f in report.findings}, report
 
 
@@ -234,3 +235,18 @@ def test_a_timetable_that_moved_updates_our_actions_in_place(account):
     assert actions[f"{NAME_PREFIX}1-out"]["ScalableTargetAction"] == {"MinCapacity": 3, "MaxCapacity": 3}
     assert len(actions) == 4 and target(clients, "claims-assistant") == (3, 3)  # originals kept, not re-read
     assert records(ledger, "claims-assistant") == ["schedule.json", "schedule.json"]
+
+
+def test_no_schedule_is_started_when_the_functions_time_limit_is_near(account):
+    clients, clock, ledger = account
+    night(clients, clock, ledger, 0)
+    # 75 s left: enough to scan and send the digest (60 s), not for a schedule change as well
+    late, report = night(clients, clock, ledger, 4, seconds_left=75)
+    claims = late["claims-assistant"]
+    assert str(claims.action) == "schedule" and claims.action_result.kind == "skipped"
+    assert "time limit" in claims.action_result.why and "next run" in claims.action_result.why
+    assert report.api_calls.get("application-autoscaling:PutScheduledAction", 0) == 0
+    assert not ours(clients, "claims-assistant") and target(clients, "claims-assistant") is None
+    applied, _ = night(clients, clock, ledger, 5)
+    assert applied["claims-assistant"].action_result == "done"
+    assert {name for name in ours(clients, "claims-assistant")} and target(clients, "claims-assistant")

@@ -9,7 +9,9 @@ record first (the target's original limits, whether we registered it, the window
 registers a target where there was none and puts our scheduled actions. A re-check that finds
 traffic in a quiet window, or no timetable any more, withdraws them (an `unschedule` record
 says why) and removes the mark, so a new timetable starts a new grace period. A dry run only
-plans. New schedules count against `max_actions_per_run` separately from deletions.
+plans. New schedules count against `max_actions_per_run` separately from deletions. Near the
+function's time limit (`deadline`) no schedule is started or withdrawn: the next run does it, so
+none is left half put.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import describe_error
 from cost_watcher.judge import quiet_policy, schedule
 from cost_watcher.judge.policy import endpoint_state
@@ -26,11 +29,13 @@ from cost_watcher.judge.tags import parse_tags
 from cost_watcher.model import Action, Finding, Outcome, RegionError, Report
 from cost_watcher.reclaim import actions
 from cost_watcher.reclaim import scheduled_actions as sa
+from cost_watcher.reclaim.apply import DIGEST_SECONDS
 from cost_watcher.reclaim.context import fail, failure
 from cost_watcher.reclaim.ledger import Ledger, LedgerError, Record, open_ledger
 from cost_watcher.settings import Settings
 
 OPT_IN = "schedule"
+SCHEDULE_SECONDS = 30  # a record, a target and a few scheduled actions: calls, no waiting
 SCHEDULE_RECORDS = ("schedule", "unschedule", "restore")
 
 
@@ -38,8 +43,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, now: datetime, report: Report,
-                    clock: Callable[[], datetime] = _utc_now) -> None:
+def apply_schedules(findings: list[Finding], settings: Settings, clients: AwsClients, now: datetime,
+                    report: Report, clock: Callable[[], datetime] = _utc_now, *,
+                    deadline: datetime | None = None) -> None:
     """Decide and (unless dry run) carry out every opted-in endpoint's schedule. Never raises."""
     errored = report.regions_with_errors()
     if not settings.dry_run:  # a report run withdraws nothing, so it spends no call looking
@@ -86,10 +92,26 @@ def apply_schedules(findings: list[Finding], settings: Settings, clients: Any, n
         if settings.dry_run:
             finding.action_result = Outcome.planned()
             continue
+        short = _too_little_time(deadline, clock())
+        if short:
+            finding.action_result = Outcome.skipped(short)
+            continue
         _act(finding, settings, clients, now.date(), report, ledger, record, clock)
 
 
-def _discover_marks(findings: list[Finding], settings: Settings, clients: Any, report: Report) -> None:
+def _too_little_time(deadline: datetime | None, now: datetime) -> str | None:
+    """Why not to start a schedule change now, or None: it and the digest must fit before the limit."""
+    if deadline is None:
+        return None
+    left = (deadline - now).total_seconds()
+    needed = SCHEDULE_SECONDS + DIGEST_SECONDS
+    if left >= needed:
+        return None
+    return (f"deferred: the function's time limit is {max(0, int(left))} s away and a schedule change needs "
+            f"about {needed} s with the digest; the next run does it")
+
+
+def _discover_marks(findings: list[Finding], settings: Settings, clients: AwsClients, report: Report) -> None:
     """A busy endpoint the scan did not describe (its traffic keeps no quiet hours any more) may still
     carry our schedule: find our quiet-since mark on such endpoints, one tagging call a region."""
     unseen: dict[str, list[Finding]] = {}
@@ -145,7 +167,7 @@ def _replan(finding: Finding, record: Record) -> Any:
     return schedule.with_targets(found, list(record.doc["targets"]), finding.endpoint)
 
 
-def _act(finding: Finding, settings: Settings, clients: Any, today: date, report: Report, ledger: Ledger | None,
+def _act(finding: Finding, settings: Settings, clients: AwsClients, today: date, report: Report, ledger: Ledger | None,
          record: Record | None, clock: Callable[[], datetime]) -> None:
     sagemaker = clients.sagemaker(finding.region)
     arn = finding.endpoint.arn if finding.endpoint else ""
@@ -174,7 +196,7 @@ def _act(finding: Finding, settings: Settings, clients: Any, today: date, report
         fail(finding, report, *failure(error, step))
 
 
-def _put(finding: Finding, settings: Settings, clients: Any, ledger: Ledger | None, record: Record | None,
+def _put(finding: Finding, settings: Settings, clients: AwsClients, ledger: Ledger | None, record: Record | None,
          clock: Callable[[], datetime]) -> None:
     """Record first (or reuse this same schedule's record on a retry), then register and put."""
     assert ledger is not None and finding.schedule is not None  # the policy blocks a schedule without a ledger
@@ -220,7 +242,7 @@ def _registered_by_us(ledger: Ledger, record: Record | None) -> set[str]:
     return {t["ResourceId"] for t in earlier.doc.get("targets", []) if t.get("RegisteredByUs")}
 
 
-def _withdraw(finding: Finding, settings: Settings, clients: Any, ledger: Ledger | None, record: Record | None,
+def _withdraw(finding: Finding, settings: Settings, clients: AwsClients, ledger: Ledger | None, record: Record | None,
               clock: Callable[[], datetime]) -> None:
     """Our actions deleted and the limits put back, then the record of why, then the mark goes."""
     assert ledger is not None and record is not None
