@@ -139,8 +139,8 @@ def _next_steps(report: Report, settings: Settings) -> list[str]:
     steps += [f"Undo: `{restore_command(f, settings.ledger)}`" for f in shown]
     if len(done) > len(shown):
         steps.append(f"{len(done) - len(shown):,} more restore commands are in the email digest")
-    steps.append(f"Opt in: tag an endpoint `{settings.tags.reclaim}=delete` or `=scale-down`; "
-                 f"opt out: remove it, or `{settings.tags.ignore}=true`")
+    steps.append(f"Opt in: tag an endpoint `{settings.tags.reclaim}=delete`, `=scale-down` or `=schedule` "
+                 f"(quiet hours); opt out: remove it, or `{settings.tags.ignore}=true`")
     steps.append(f"Full report: `{report.report_location}`" if report.report_location
                  else f"Full report: {report_whereabouts(report, settings)}")
     return steps

@@ -201,6 +201,7 @@ def _section_opt_in(settings: Settings) -> list[str]:
     reclaim, ignore = settings.tags.reclaim, settings.tags.ignore
     rows = [(f"{reclaim}=delete", f"delete it after {plural(settings.grace_days, 'idle day')} (restorable)"),
             (f"{reclaim}=scale-down", "scale it down to one instance"),
+            (f"{reclaim}=schedule", "scale it in during its quiet hours, back before traffic returns"),
             (f"{ignore}=true", "leave it out of this digest")]
     width = max(len(tag) for tag, _ in rows)
     return (["", "HOW TO OPT IN OR OUT (tags on the endpoint)"]
