@@ -22,31 +22,38 @@ AWS_DEFAULT_PAGE = 10  # ListEndpoints' default MaxResults on AWS (moto defaults
 
 
 @dataclass
-class BaselineResult:
+class Sample:
+    """A scan measured on a sample of the endpoints and scaled to all of them: listing as made,
+    examining in proportion (shared with custodian_baseline.py)."""
+
     endpoints: int
     examined: int
     list_calls: int
     examine_calls: int
     list_seconds: float
     examine_seconds: float
-    idle: dict[str, bool] = field(default_factory=dict)  # endpoint -> no invocations in the window
 
     @property
     def estimated(self) -> bool:
         return self.examined < self.endpoints
 
     @property
+    def scale(self) -> float:
+        return self.endpoints / self.examined if self.examined else 0.0
+
+    @property
     def projected_calls(self) -> int:
         """All calls for the whole account: listing as made, examining scaled to every endpoint."""
-        if not self.examined:
-            return self.list_calls
-        return self.list_calls + round(self.examine_calls * self.endpoints / self.examined)
+        return self.list_calls + round(self.examine_calls * self.scale)
 
     @property
     def projected_seconds(self) -> float:
-        if not self.examined:
-            return self.list_seconds
-        return self.list_seconds + self.examine_seconds * self.endpoints / self.examined
+        return self.list_seconds + self.examine_seconds * self.scale
+
+
+@dataclass
+class BaselineResult(Sample):
+    idle: dict[str, bool] = field(default_factory=dict)  # endpoint -> no invocations in the window
 
 
 def baseline_scan(sagemaker: Any, cloudwatch: Any, lookback_days: int = 7, sample: int | None = None,

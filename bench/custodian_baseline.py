@@ -26,24 +26,15 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-AWS_DEFAULT_PAGE = 10
+from baseline_scan import AWS_DEFAULT_PAGE, Sample
+
 DETAIL_WORKERS, DETAIL_CHUNK = 3, 20
 METRIC_WORKERS, METRIC_CHUNK = 3, 50
 
 
 @dataclass
-class RegionRun:
-    region: str
-    endpoints: int
-    examined: int
-    list_calls: int
-    examine_calls: int
-    list_seconds: float
-    examine_seconds: float
-
-    @property
-    def scale(self) -> float:
-        return self.endpoints / self.examined if self.examined else 0.0
+class RegionRun(Sample):
+    region: str = ""
 
 
 @dataclass
@@ -53,15 +44,15 @@ class CustodianResult:
 
     @property
     def estimated(self) -> bool:
-        return any(run.examined < run.endpoints for run in self.regions)
+        return any(run.estimated for run in self.regions)
 
     @property
     def projected_calls(self) -> int:
-        return sum(run.list_calls + round(run.examine_calls * run.scale) for run in self.regions)
+        return sum(run.projected_calls for run in self.regions)
 
     @property
     def projected_seconds(self) -> float:
-        return sum(run.list_seconds + run.examine_seconds * run.scale for run in self.regions)
+        return sum(run.projected_seconds for run in self.regions)
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -113,8 +104,9 @@ def custodian_region(session: Any, region: str, lookback_days: int, sample: int 
         idle[name] = total == 0
     finished = time.perf_counter()
     examine_calls = 2 * len(described) + sum(calls for _, _, calls in read)
-    return RegionRun(region, len(resources), len(chosen), list_calls, examine_calls, listed - began,
-                     finished - listed)
+    return RegionRun(endpoints=len(resources), examined=len(chosen), list_calls=list_calls,
+                     examine_calls=examine_calls, list_seconds=listed - began, examine_seconds=finished - listed,
+                     region=region)
 
 
 def custodian_scan(session: Any, regions: list[str], lookback_days: int = 7, sample: int | None = None,

@@ -22,6 +22,7 @@ PRICING_SOURCES = ("auto", "table")
 MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS = 1, 63
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 TAG_PREFIX_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,64}$")
+TOPIC_ARN_PATTERN = re.compile(r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$")
 ENV_PREFIX = "COST_WATCHER_"
 
 
@@ -148,9 +149,7 @@ def validate(settings: Settings) -> Settings:
         raise rejected("notify", settings.notify, " | ".join(NOTIFY_MODES))
     if settings.pricing not in PRICING_SOURCES:
         raise rejected("pricing", settings.pricing, " | ".join(PRICING_SOURCES))
-    if settings.topic_arn is not None and not re.match(
-        r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$", settings.topic_arn
-    ):
+    if settings.topic_arn is not None and not TOPIC_ARN_PATTERN.match(settings.topic_arn):
         raise rejected("topic_arn", settings.topic_arn,
                        "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:name")
     return settings

@@ -67,15 +67,16 @@ def org_settings(args: argparse.Namespace) -> config.OrgSettings:
     return config.from_mapping({k: v for k, v in values.items() if v is not None}, source="flags")
 
 
-def organization_report(args: argparse.Namespace, settings: Settings, hub: Clients,
+def organization_report(args: argparse.Namespace, settings: Settings, hub: Clients, caller_arn: str,
                         progress: Any = None) -> Report:
     """`scan --organization` / `scan --account ...`: the per-account scans as one report (an account
-    whose role cannot be assumed is in it as not seen, and makes the exit 3)."""
+    whose role cannot be assumed is in it as not seen, and makes the exit 3). `caller_arn` is who
+    the command already found we are (faces/identity.py), so STS is not asked again."""
     if getattr(args, "demo", False):
         raise UsageError("--demo simulates one account; organization mode needs real accounts")
     org = org_settings(args)
     try:
-        identity = Identity.of(hub.client("sts", hub.default_region))
+        identity = Identity.from_arn(caller_arn)
         organizations = hub.client("organizations", hub.default_region)
         if args.organization:
             accounts = list_accounts(organizations, org)
@@ -89,19 +90,19 @@ def organization_report(args: argparse.Namespace, settings: Settings, hub: Clien
     return run_organization(settings, org, hub, accounts, progress=progress, identity=identity)
 
 
-def restore_target(args: argparse.Namespace, clients: Clients, ledger: str) -> tuple[Clients, str]:
+def restore_target(args: argparse.Namespace, clients: Clients, caller_arn: str) -> Clients:
     """The clients of a restore: the caller's own, or (--account) a member account's, whose records
-    the ledger keeps under that account (reclaim/ledger.py)."""
+    the ledger keeps under that account (reclaim/ledger.py opens that part for them)."""
     if not getattr(args, "org_account", None):
         if getattr(args, "org_role_name", None):
             raise UsageError("--role-name needs --account (the member account to restore into)")
-        return clients, ledger
+        return clients
     account = config.parse_accounts("--account", [args.org_account])[0]
     role = config.parse_role_name("--role-name", args.org_role_name or RESTORE_ROLE)
-    identity = Identity.of(clients.client("sts", clients.default_region))
+    identity = Identity.from_arn(caller_arn)
     try:
         member = AccountClients(clients.session, clients, account) if account == identity.account \
             else assume(clients, identity, account, role, run_id="restore")
     except AssumeRoleError as error:
         raise UsageError(f"{error}; pass --role-name with a role in {account} that may re-create endpoints") from None
-    return member, ledger
+    return member

@@ -37,12 +37,12 @@ def command_restore(args: argparse.Namespace) -> int:
         _record(open_ledger(location, None), args.endpoint, args.region)
     session = open_session(args.profile)
     try:
-        who_am_i(session, alias=False)
+        caller = who_am_i(session, alias=False)
     except CredentialsError as error:
         if not (args.preview and local):
             raise
         return _offline_preview(args.endpoint, args.region, location, str(error))
-    clients, location = restore_target(args, Clients(session), location)  # --account: a member's, by its role
+    clients = restore_target(args, Clients(session), caller.arn)  # --account: a member's, by its role
     result = restore(args.endpoint, args.region, open_ledger(location, clients), clients, dry_run=args.preview)
     print(render_restore(result))
     return EXIT_OK if result.ok else EXIT_INCOMPLETE

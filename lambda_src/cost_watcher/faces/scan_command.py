@@ -44,7 +44,7 @@ def command_scan(args: argparse.Namespace) -> int:
 
         def scan(chosen: Settings) -> Report:  # one account, or (organization flags) every account asked for
             if wants_organization(args):
-                return organization_report(args, chosen, clients, progress.callback())
+                return organization_report(args, chosen, clients, identity.arn, progress.callback())
             return run(chosen, clients, progress=progress.callback())
 
         if not settings.dry_run and confirm.should_ask(args.yes):

@@ -34,7 +34,11 @@ class Identity:
 
     @classmethod
     def of(cls, sts: Any) -> Identity:
-        arn = sts.get_caller_identity()["Arn"]  # arn:<partition>:sts::<account>:assumed-role/...
+        return cls.from_arn(sts.get_caller_identity()["Arn"])
+
+    @classmethod
+    def from_arn(cls, arn: str) -> Identity:
+        """From the caller's ARN, arn:<partition>:sts::<account>:assumed-role/... (or :iam::...:user/...)."""
         return cls(arn.split(":")[4], arn.split(":")[1])
 
 

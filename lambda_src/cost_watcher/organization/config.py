@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cost_watcher.errors import SettingsError
+from cost_watcher.settings import TOPIC_ARN_PATTERN
 from cost_watcher.settings import rejected as _fail
 
 ENV_PREFIX = "ORGANIZATION_"
@@ -25,7 +26,6 @@ ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 UNIT_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
 ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-TOPIC_ARN = re.compile(r"^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$")
 TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 
 
@@ -103,7 +103,7 @@ def parse_routes(key: str, raw: Any, *, emails: bool = False) -> tuple[tuple[str
         raise _fail(key, raw, accepted)
     routes = []
     for owner, target in raw.items():
-        is_topic = isinstance(target, str) and TOPIC_ARN.match(target)
+        is_topic = isinstance(target, str) and TOPIC_ARN_PATTERN.match(target)
         is_list = emails and isinstance(target, (list, tuple)) and target and all(
             isinstance(item, str) and "@" in item for item in target)
         if not (is_topic or is_list):

@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import HistoryError, StoreError
 from cost_watcher.model import Report
 from cost_watcher.record import SCHEMA
@@ -109,7 +110,7 @@ def night(store: Store, key: str, doc: dict[str, Any]) -> Night:
                  int(summary.get("errors", 0)), location_of(store, key))
 
 
-def nights_from_ledger(report: Report, ledger: str | None, clients: Any, days: int) -> list[Night]:
+def nights_from_ledger(report: Report, ledger: str | None, clients: AwsClients, days: int) -> list[Night]:
     """The trend an HTML report charts: the ledger's last `days` nights; none when it cannot be read."""
     if not ledger:
         return []

@@ -15,6 +15,7 @@ from concurrent.futures import Executor, Future
 from datetime import datetime
 from typing import Any
 
+from cost_watcher.aws import AwsClients
 from cost_watcher.errors import TimeLimit, describe_error
 from cost_watcher.judge.signals import INSTANCE_NAMESPACE, INVOCATIONS, INVOCATIONS_NAMESPACE
 from cost_watcher.model import Endpoint, RegionError
@@ -26,7 +27,7 @@ Variants = dict[str, set[str]]
 
 
 class Listings:
-    def __init__(self, clients: Any, region: str, pool: Executor, reads: Executor, timeline: Timeline) -> None:
+    def __init__(self, clients: AwsClients, region: str, pool: Executor, reads: Executor, timeline: Timeline) -> None:
         self.region = region
         self._clients, self._pool, self._reads, self._timeline = clients, pool, reads, timeline
         self.futures: dict[str, Future[Any]] = {}
